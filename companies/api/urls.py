@@ -1,0 +1,3 @@
+"""REST API v1 URLs of the companies app."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Selectors for the companies app."""

@@ -1,0 +1,4 @@
+"""Analyst page URLs of the companies app."""
+
+app_name = "companies"
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Root pytest configuration: shared fixtures live in tests/fixtures.py."""
+
+pytest_plugins = ["tests.fixtures"]

@@ -1,0 +1,3 @@
+"""REST API v1 URLs of the policies app."""
+
+urlpatterns: list = []

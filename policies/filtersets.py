@@ -1,0 +1,1 @@
+"""Filtersets for the policies app."""

@@ -1,0 +1,1 @@
+"""Querysets for the policies app."""

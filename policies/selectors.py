@@ -1,0 +1,1 @@
+"""Selectors for the policies app."""

@@ -1,0 +1,1 @@
+"""Tasks for the policies app."""

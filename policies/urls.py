@@ -1,0 +1,4 @@
+"""Analyst page URLs of the policies app."""
+
+app_name = "policies"
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Choices for the projects app."""

@@ -1,0 +1,4 @@
+"""Analyst page URLs of the projects app."""
+
+app_name = "projects"
+urlpatterns: list = []
