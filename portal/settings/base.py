@@ -1,4 +1,4 @@
-"""Settings shared by every environment. Everything that differs per machine comes from the environment."""
+"""Settings shared by every environment; whatever differs per machine comes from the environment."""
 
 from pathlib import Path
 
@@ -152,7 +152,8 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "CGT Policy & Investment Portal API",
-    "DESCRIPTION": "Companies, facilities, investment projects, products, policies and subsidy rules "
+    "DESCRIPTION": "Companies, facilities, investment projects, products, policies and subsidy "
+    "rules "
     "for the cell and gene therapy industry in China, every fact with its citations.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
