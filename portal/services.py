@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from portal.audit import set_actor
 from portal.models import (
+    ApiToken,
     Authority,
     Citation,
     CuratedModel,
@@ -209,3 +210,46 @@ def citation_create(
 
 def citation_update(*, citation: Citation, actor, expected_version: int | None, data) -> Citation:
     return curated_update(citation, actor=actor, expected_version=expected_version, data=data)
+
+
+# API tokens --------------------------------------------------------------------------------
+
+TOKEN_PREFIX_LENGTH = 8
+
+
+def hash_api_token(raw_token: str) -> str:
+    """SHA-256 of the token: tokens are long random strings, so a fast hash is enough."""
+    import hashlib
+
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def api_token_issue(*, user, name: str, days: int | None = None) -> tuple[ApiToken, str]:
+    """Create a token for `user`; returns the record and the raw token, which is never stored."""
+    import datetime
+    import secrets
+
+    raw_token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = ApiToken(
+        user=user,
+        name=name,
+        prefix=raw_token[:TOKEN_PREFIX_LENGTH],
+        key_hash=hash_api_token(raw_token),
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=days) if days else None,
+    )
+    with transaction.atomic():
+        token.full_clean()
+        token.save()
+    return token, raw_token
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke a token now; a revoked token never authenticates again."""
+    with transaction.atomic():
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        token.refresh_from_db(fields=["revoked_at"])
+    return token
