@@ -3,7 +3,18 @@
 See docs/subsidy-rules.md for the rule JSON, the condition vocabulary and the result shape.
 """
 
-from .evaluate import Estimate, RuleResult, Status, evaluate
+from .evaluate import (
+    CapApplication,
+    ConditionCheck,
+    Estimate,
+    Item,
+    Outcome,
+    Reason,
+    RuleResult,
+    Status,
+    YearAmounts,
+    evaluate,
+)
 from .facts import CompanyFacts, Event, Facts, RegionRef
 from .rules import (
     Benefit,
@@ -21,13 +32,18 @@ from .scenario import ScenarioError, parse_scenario
 
 __all__ = [
     "Benefit",
+    "CapApplication",
     "CapGroup",
     "CompanyFacts",
     "Condition",
+    "ConditionCheck",
     "Estimate",
     "Event",
     "Facts",
+    "Item",
+    "Outcome",
     "Provision",
+    "Reason",
     "RegionRef",
     "Rule",
     "RuleResult",
@@ -35,6 +51,7 @@ __all__ = [
     "ScenarioError",
     "Status",
     "ValidationIssue",
+    "YearAmounts",
     "evaluate",
     "parse_cap_group",
     "parse_rule",

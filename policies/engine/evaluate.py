@@ -13,6 +13,7 @@ Sorting events first makes every result independent of the order events were giv
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -306,6 +307,9 @@ def _fact_value(fact: str, company: CompanyFacts, event: Event | None) -> object
     return value
 
 
+_THRESHOLDS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+
+
 def _compare(condition: Condition, actual: object) -> bool:
     op, expected = condition.op, condition.value
     if op == "within":
@@ -316,11 +320,7 @@ def _compare(condition: Condition, actual: object) -> bool:
         if isinstance(actual, frozenset):
             return bool(actual & expected)  # sets match by intersection
         return actual in expected
-    amount = Decimal(actual)  # thresholds: actual is an event amount
-    limit = Decimal(expected)
-    return {">=": amount >= limit, ">": amount > limit, "<=": amount <= limit, "<": amount < limit}[
-        op
-    ]
+    return _THRESHOLDS[op](actual, expected)  # actual is an event amount
 
 
 def _display(value: object) -> str | list[str] | None:
@@ -333,8 +333,17 @@ def _display(value: object) -> str | list[str] | None:
     return str(value)
 
 
+def _describe(value: object) -> str:
+    """A fact value for a human-readable reason message."""
+    if isinstance(value, RegionRef):
+        return f"{value.slug} ({' > '.join(value.path)})"
+    if isinstance(value, (frozenset, list)):
+        return "{" + ", ".join(sorted(value)) + "}"
+    return str(value)
+
+
 def _amount_problem(event: Event, rule: Rule) -> tuple[str, str] | None:
-    """Why the event amount cannot be used as a CNY (rule currency) figure, or None."""
+    """Why the event amount cannot be used as an amount in the rule currency, or None."""
     if event.amount is None:
         return "missing_input", f"{event.reference}: amount is missing"
     if not event.amount.is_finite() or not ZERO <= event.amount <= MAX_AMOUNT:
@@ -366,12 +375,11 @@ def _check(
         outcome = Outcome.PASSED
     else:
         outcome = Outcome.FAILED
-        shown = _display(actual)
         draft.reasons.append(
             Reason(
                 "condition_failed",
-                f"{subject}: {condition.fact} is {shown}, not {condition.op} "
-                f"{condition.value_for_json()}",
+                f"{subject}: {condition.fact} is {_describe(actual)}, not {condition.op} "
+                f"{_describe(condition.value_for_json())}",
                 subject,
             )
         )
@@ -651,7 +659,7 @@ def _year_sum(draft: _Draft, year: int) -> Decimal:
 
 def _finish(draft: _Draft) -> RuleResult:
     rule = draft.rule
-    reasons = list(draft.reasons)
+    reasons = list(dict.fromkeys(draft.reasons))  # one missing amount can be reported twice
     before_total = sum((item.before for item in draft.items), ZERO)
     after_total = sum((item.after for item in draft.items), ZERO)
     if draft.company_outcome is Outcome.FAILED:
