@@ -680,7 +680,7 @@ def _finish(draft: _Draft) -> RuleResult:
         status = Status.INELIGIBLE
         if not draft.relevant_events:
             kinds = [c.value_for_json() for c in rule.conditions if c.fact == "event.kind"]
-            message = f"no event of kind {_describe(kinds[0])} on or before as_of"
+            message = f"no event of kind {_describe(kinds[0])}"
             reasons.append(Reason("no_qualifying_event", message, rule.code))
     by_year: dict[int, YearAmounts] = {}
     for year in sorted({item.event.date.year for item in draft.items}):
