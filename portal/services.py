@@ -66,11 +66,16 @@ def _split_data(model: type[models.Model], data: Mapping[str, Any]):
 
 
 def _is_settable(model: type[models.Model], name: str) -> bool:
-    try:
-        field = model._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name)
-    except Exception:  # noqa: BLE001 - any lookup failure means "not a field"
-        return False
-    return field.concrete and getattr(field, "editable", True)
+    # Exact name first: `object_id`/`subject_id` are plain columns, not `<fk>_id` attnames.
+    candidates = [name, name.removesuffix("_id")] if name.endswith("_id") else [name]
+    for candidate in candidates:
+        try:
+            field = model._meta.get_field(candidate)
+        except Exception:  # noqa: BLE001, S112 - any lookup failure means "not a field"
+            continue
+        if field.concrete and getattr(field, "editable", True):
+            return True
+    return False
 
 
 def curated_save(
