@@ -51,3 +51,13 @@ def test_pre_commit_config_has_ruff_and_django_hooks():
     assert "makemigrations --check --dry-run" in hooks["django-makemigrations"]["entry"]
     for hook in hooks.values():
         assert hook["entry"].startswith(".venv/bin/")
+
+
+def test_readme_documents_every_environment_variable():
+    from tests.test_foundation_compose import settings_env_vars
+
+    readme = (ROOT / "README.md").read_text()
+
+    missing = [name for name in settings_env_vars() if f"`{name}`" not in readme]
+    assert not missing, f"add these to the configuration table in README.md: {missing}"
+    assert readme.index("make run") < readme.index("## Configuration")
