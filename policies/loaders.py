@@ -79,7 +79,6 @@ FILE_ORDER = (
     "subsidy_rules.yaml",
     "exchange_rates.yaml",
 )
-OPTIONAL_FILES = frozenset({"subsidy_rules.yaml"})
 
 REPORTED_FIGURE_SUBJECTS: dict[str, type[models.Model]] = {
     "region": Region,
@@ -169,9 +168,8 @@ class CuratedDataLoader:
             for name in FILE_ORDER:
                 file = self.path / name
                 if not file.exists():
-                    if name in OPTIONAL_FILES:
-                        continue
-                    raise CuratedDataError(name, "-", None, "file is missing")
+                    # A partial dataset (e.g. only sources and regions) is a valid load.
+                    continue
                 self._file = name
                 self.summary.files.append(name)
                 if name == "subsidy_rules.yaml":
