@@ -285,7 +285,7 @@ SCHEMAS = {
         "parent": (True, nullable(SLUG)),
         "listings": (True, list_of({
             "exchange": (True, STR),
-            "ticker": (True, nullable(STR)),
+            "ticker": (True, STR),  # a listing without a ticker cannot be stored
         })),
         "modalities": (True, list_of(MODALITIES)),
         "registered_region": (True, nullable(SLUG)),
@@ -304,7 +304,7 @@ SCHEMAS = {
     },
     "facilities.yaml": {
         "slug": (True, SLUG),
-        "company": (True, nullable(SLUG)),
+        "company": (True, SLUG),  # the data model requires an operator
         "name_en": (True, STR),
         "name_zh": (True, nullable(STR)),
         "name_zh_provenance": (False, nullable(PROVENANCE)),
@@ -327,8 +327,8 @@ SCHEMAS = {
         "amount": (True, nullable(DECIMAL)),
         "currency": (True, nullable(("currency",))),
         "amount_kind": (True, nullable(AMOUNT_KINDS)),
-        "announced_on": (True, nullable(DATE)),
-        "announced_on_precision": (True, nullable(PRECISIONS)),
+        "announced_on": (True, DATE),  # required by the data model
+        "announced_on_precision": (True, PRECISIONS),
         "region": (True, SLUG),
         "partners": (True, list_of(SLUG)),
         "status_history": (True, list_of(STATUS_ENTRY)),
@@ -350,8 +350,8 @@ SCHEMAS = {
         "product": (True, SLUG),
         "kind": (True, MILESTONE_KINDS),
         "authority": (True, SLUG),
-        "date": (True, nullable(DATE)),
-        "date_precision": (True, nullable(PRECISIONS)),
+        "date": (True, DATE),  # required by the data model
+        "date_precision": (True, PRECISIONS),
         "region": (True, SLUG),
         "notes": (False, nullable(STR)),
         "citations": (True, CITATIONS),
@@ -421,8 +421,8 @@ SCHEMAS = {
         "value": (True, DECIMAL),
         "unit": (True, STR),
         "comparator": (True, COMPARATORS),
-        "as_of": (True, nullable(DATE)),
-        "as_of_precision": (True, nullable(PRECISIONS)),
+        "as_of": (True, DATE),  # required by the data model
+        "as_of_precision": (True, PRECISIONS),
         "notes": (False, nullable(STR)),
         "citations": (True, CITATIONS),
     },
@@ -717,7 +717,7 @@ def test_slug_references_resolve():
         ref(f"company {slug}.parent", company["parent"], companies, "company", True)
         ref(f"company {slug}.registered_region", company["registered_region"], regions, "region", True)
     for slug, facility in facilities.items():
-        ref(f"facility {slug}.company", facility["company"], companies, "company", True)
+        ref(f"facility {slug}.company", facility["company"], companies, "company")
         ref(f"facility {slug}.region", facility["region"], regions, "region")
     for project in load("projects.yaml"):
         where = f"project {project['slug']}"
