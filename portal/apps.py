@@ -11,6 +11,8 @@ class PortalConfig(AppConfig):
 
         from portal import security
         from portal.audit import install_audit_triggers
+        from portal.metrics import dirty as metrics_dirty
+        from portal.services import register_after_write
 
         # Infrastructure, not business logic: keeps every curated table under the audit trigger.
         post_migrate.connect(install_audit_triggers, sender=self, dispatch_uid="portal_audit")
@@ -20,3 +22,5 @@ class PortalConfig(AppConfig):
             security.on_user_login_failed, dispatch_uid="sec_fail"
         )
         auth_signals.user_logged_out.connect(security.on_user_logged_out, dispatch_uid="sec_out")
+        # Derived metrics: after each committed service write, mark affected subjects dirty.
+        register_after_write(metrics_dirty.after_write)

@@ -195,7 +195,12 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_WORKER_SEND_TASK_EVENTS = False
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Derived metrics: catch up on anything a lost after-write task missed, and a nightly full
+    # recompute (date-dependent figures such as "ownership in force today" change overnight).
+    "metrics-reconcile": {"task": "portal.metrics.reconcile", "schedule": 300.0},
+    "metrics-full-recompute": {"task": "portal.metrics.recompute_all", "schedule": 86400.0},
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,41 @@
+"""`manage.py recompute_metrics [--full]`: recompute derived metrics now.
+
+Without --full it reconciles: recomputes only the subjects whose audited changes (within
+--lookback-hours) are newer than their metrics. With --full every family for every subject.
+"""
+
+import datetime
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+from tqdm import tqdm
+
+from portal.metrics import registry, services
+
+
+class Command(BaseCommand):
+    help = "Recompute derived metrics (reconcile stale subjects, or everything with --full)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--full", action="store_true", help="Recompute every family.")
+        parser.add_argument("--lookback-hours", type=float, default=24.0)
+
+    def handle(self, *args, full: bool, lookback_hours: float, **options):
+        if full:
+            families = registry.families()
+            with tqdm(total=len(families), desc="metric families", unit="family") as bar:
+
+                def progress(result):
+                    bar.set_postfix_str(f"{result.family}: {result.computed} rows")
+                    bar.update(1)
+
+                results = services.recompute_all(progress=progress)
+            written = sum(result.written for result in results)
+            self.stdout.write(f"Recomputed {len(results)} families, {written} metric rows.")
+            return
+        since = datetime.timedelta(hours=lookback_hours)
+        subjects = services.stale_subjects(timezone.now() - since)
+        grouped = services.group_subjects(subjects)
+        for subject_type, ids in tqdm(sorted(grouped.items()), desc="subject types"):
+            services.recompute_subjects([(subject_type, i) for i in ids])
+        self.stdout.write(f"Reconciled {len(subjects)} stale subject(s).")

@@ -1,0 +1,102 @@
+"""Dirty-subject tracking: the after-write hook and the debounced recompute it schedules.
+
+After a write commits, the hook resolves the subjects it affects (via the audit log, so old
+and new row images both count), adds them to a Redis set and enqueues ONE recompute task,
+guarded by a `SET NX` key with a short expiry: a burst of edits inside the window coalesces
+into that one task, which drains the whole set.
+
+Nothing here may fail or hang a request: Redis has 1-second socket timeouts and every error
+is caught and logged. Whatever is lost is picked up by the periodic reconciler, which reads
+the durable audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from django.conf import settings
+
+from portal.metrics import services
+
+logger = logging.getLogger(__name__)
+
+DIRTY_KEY = "portal:metrics:dirty"
+DEBOUNCE_KEY = "portal:metrics:debounce"
+DEBOUNCE_SECONDS = 0.3
+# The guard outlives the countdown so edits during the wait coalesce, and expires on its own
+# so a lost task (publish failed, worker died) never blocks the next one for long.
+DEBOUNCE_GUARD_MS = 5000
+
+_client: redis.Redis | None = None
+
+
+def redis_client() -> redis.Redis:
+    global _client
+    if _client is None:
+        _client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
+        )
+    return _client
+
+
+def encode(subject: services.Subject) -> str:
+    subject_type, subject_id = subject
+    return f"{subject_type}:{'' if subject_id is None else subject_id}"
+
+
+def decode(member: bytes | str) -> services.Subject:
+    text = member.decode() if isinstance(member, bytes) else member
+    subject_type, _, subject_id = text.partition(":")
+    return subject_type, (int(subject_id) if subject_id else None)
+
+
+def mark_dirty(subjects) -> bool:
+    """Add subjects to the dirty set and schedule the debounced drain; False if it failed."""
+    members = [encode(subject) for subject in subjects]
+    if not members:
+        return True
+    try:
+        client = redis_client()
+        client.sadd(DIRTY_KEY, *members)
+        if client.set(DEBOUNCE_KEY, "1", nx=True, px=DEBOUNCE_GUARD_MS):
+            from portal.metrics.tasks import recompute_dirty_metrics
+
+            recompute_dirty_metrics.apply_async(countdown=DEBOUNCE_SECONDS)
+    except Exception:  # must never fail the request; the reconciler catches up
+        logger.warning("could not schedule a metrics recompute", exc_info=True)
+        return False
+    return True
+
+
+def after_write(instance, action: str) -> None:
+    """`portal.services.register_after_write` hook: runs after the write's commit."""
+    try:
+        subjects = services.resolve_subjects_for_write(instance)
+    except Exception:  # never fail the (already committed) request
+        logger.warning("could not resolve metric subjects of %r", instance, exc_info=True)
+        return
+    mark_dirty(subjects)
+
+
+def take_dirty() -> list[services.Subject]:
+    """Atomically take every dirty subject out of the set.
+
+    The debounce guard is released first: an edit arriving while we recompute schedules a
+    fresh task instead of being swallowed by this one.
+    """
+    client = redis_client()
+    client.delete(DEBOUNCE_KEY)
+    pipe = client.pipeline(transaction=True)
+    pipe.smembers(DIRTY_KEY)
+    pipe.delete(DIRTY_KEY)
+    members, _ = pipe.execute()
+    return sorted({decode(member) for member in members}, key=lambda s: (s[0], s[1] or 0))
+
+
+def put_back(subjects) -> None:
+    """Return subjects to the set after a failed recompute, so the retry (or the reconciler)
+    still sees them."""
+    members = [encode(subject) for subject in subjects]
+    if members:
+        redis_client().sadd(DIRTY_KEY, *members)

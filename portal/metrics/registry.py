@@ -1,0 +1,116 @@
+"""Registry of metric families, change-to-subject mappings and subject expansions.
+
+Apps register from their own `metrics.py`; `ensure_loaded()` imports those modules by name
+(Django's `autodiscover_modules`), so the portal core never names an app.
+
+A **family** is one parameterised SELECT returning the metric rows of one subject type:
+columns `subject_id, name, dimensions (jsonb), value (numeric), unit, inputs (jsonb)`.
+Parameters available to it: `%(subject_ids)s` (bigint[] or NULL for "every subject") and
+`%(today)s` (date). It must filter by `%(subject_ids)s` itself, as early as it can, so an
+incremental recompute reads only the dirty subjects' rows. A family owns its metric `names`
+for its subject type: rows of those names that the SELECT no longer returns are deleted.
+
+A **change mapping** turns audit-log rows of one table into the subjects they affect: a
+SELECT over `{rows}` (columns `change_id bigint, data jsonb`, old and new row images of that
+table's Change rows) returning `subject_type, subject_id, change_id`. Region subjects are
+expanded to every ancestor by the core.
+
+An **expansion** derives further subjects from the dirty set: a SELECT over `dirty`
+(`subject_type, subject_id, change_id`) returning the same columns (e.g. the policies whose
+targets cover a dirty region).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import import_module
+
+from django.utils.module_loading import autodiscover_modules
+
+SUBJECT_TYPES = ("company", "region", "policy", "portal")
+
+# A Python-computed family returns the same row shape as a SQL family, as dicts.
+PythonCompute = Callable[[list[int] | None], Iterable[dict]]
+
+
+@dataclass(frozen=True)
+class MetricFamily:
+    key: str
+    subject_type: str
+    names: tuple[str, ...]
+    sql: str | None = None
+    compute: PythonCompute | None = field(default=None, compare=False)
+    description: str = ""
+
+    def __post_init__(self):
+        if self.subject_type not in SUBJECT_TYPES:
+            raise ValueError(f"unknown subject type {self.subject_type!r}")
+        if (self.sql is None) == (self.compute is None):
+            raise ValueError(f"family {self.key}: give exactly one of sql or compute")
+
+
+_families: dict[str, MetricFamily] = {}
+_change_mappings: list[tuple[str, str]] = []
+_expansions: list[str] = []
+_loaded = False
+
+
+def register_family(family: MetricFamily) -> MetricFamily:
+    existing = _families.get(family.key)
+    if existing is not None and existing != family:
+        raise ValueError(f"metric family {family.key} registered twice")
+    for other in _families.values():
+        if other.key != family.key and other.subject_type == family.subject_type:
+            clash = set(other.names) & set(family.names)
+            if clash:
+                # Deletion is scoped by name, so two owners would delete each other's rows.
+                raise ValueError(f"{family.key} and {other.key} both own {sorted(clash)}")
+    _families[family.key] = family
+    return family
+
+
+def register_change_mapping(table: str, sql: str) -> None:
+    if (table, sql) not in _change_mappings:
+        _change_mappings.append((table, sql))
+
+
+def register_expansion(sql: str) -> None:
+    if sql not in _expansions:
+        _expansions.append(sql)
+
+
+def ensure_loaded() -> None:
+    global _loaded
+    if not _loaded:
+        import_module("portal.metrics.core")
+        autodiscover_modules("metrics")
+        _loaded = True
+
+
+def families(subject_type: str | None = None) -> list[MetricFamily]:
+    ensure_loaded()
+    return [
+        family
+        for family in _families.values()
+        if subject_type is None or family.subject_type == subject_type
+    ]
+
+
+def family(key: str) -> MetricFamily:
+    ensure_loaded()
+    return _families[key]
+
+
+def change_mappings() -> list[tuple[str, str]]:
+    ensure_loaded()
+    return list(_change_mappings)
+
+
+def mapped_tables() -> frozenset[str]:
+    return frozenset(table for table, _ in change_mappings())
+
+
+def expansions() -> list[str]:
+    ensure_loaded()
+    return list(_expansions)

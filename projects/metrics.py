@@ -1,0 +1,309 @@
+"""Metric SQL of the projects app: investment totals (original currency, CNY, USD), product
+stages and regulatory milestones, per company, per region (rolled up) and portal-wide.
+
+Rules every statement keeps:
+- amounts of different amount kinds are never added up: amount_kind is always a dimension;
+- each amount converts at its announcement date's rate: the latest ExchangeRate on or before
+  that date, else the earliest after it; USD goes through CNY (amount × rate_to_cny(cur) /
+  rate_to_cny(USD), both on that date's rule);
+- an amount without a rate stays in the original-currency totals and is counted as
+  `unconverted_count` in the converted totals' lineage, never silently dropped;
+- rates are looked up once per distinct (currency, day), not once per project.
+"""
+
+from portal.metrics import registry, sql
+
+# {scope} is replaced by a WHERE condition on `p` (an investment project).
+CONVERTED_CTES = """
+scoped AS (
+    SELECT p.id, p.company_id, p.region_id, p.amount_kind, p.currency, p.amount,
+           p.announced_on
+      FROM projects_investmentproject p
+     WHERE p.amount IS NOT NULL AND ({scope})
+),
+rated AS (
+    SELECT d.currency, d.day,
+           CASE WHEN d.currency = 'CNY' THEN 1::numeric ELSE coalesce(
+               (SELECT er.rate_to_cny FROM portal_exchangerate er
+                 WHERE er.currency = d.currency AND er.date <= d.day
+                 ORDER BY er.date DESC LIMIT 1),
+               (SELECT er.rate_to_cny FROM portal_exchangerate er
+                 WHERE er.currency = d.currency AND er.date > d.day
+                 ORDER BY er.date ASC LIMIT 1)) END AS cny_rate,
+           coalesce(
+               (SELECT er.rate_to_cny FROM portal_exchangerate er
+                 WHERE er.currency = 'USD' AND er.date <= d.day
+                 ORDER BY er.date DESC LIMIT 1),
+               (SELECT er.rate_to_cny FROM portal_exchangerate er
+                 WHERE er.currency = 'USD' AND er.date > d.day
+                 ORDER BY er.date ASC LIMIT 1)) AS usd_rate
+      FROM (SELECT DISTINCT currency, announced_on AS day FROM scoped) AS d
+),
+converted AS (
+    SELECT s.*, extract(year FROM s.announced_on)::int AS year,
+           s.amount * r.cny_rate AS amount_cny,
+           CASE WHEN s.currency = 'USD' THEN s.amount
+                ELSE s.amount * r.cny_rate / r.usd_rate END AS amount_usd
+      FROM scoped s JOIN rated r ON r.currency = s.currency AND r.day = s.announced_on
+)"""
+
+COMPANY_INVESTMENT = sql.compose(
+    "WITH",
+    CONVERTED_CTES.replace(
+        "{scope}",
+        "%(subject_ids)s::bigint[] IS NULL OR p.company_id = ANY(%(subject_ids)s::bigint[])",
+    ),
+    """
+SELECT company_id AS subject_id, 'investment_total' AS name,
+       jsonb_build_object('amount_kind', amount_kind, 'currency', currency) AS dimensions,
+       sum(amount) AS value, currency AS unit,
+       jsonb_build_object('tables', jsonb_build_array('projects_investmentproject'),
+                          'filters', jsonb_build_object('company_id', company_id,
+                                                        'amount_kind', amount_kind,
+                                                        'currency', currency),
+                          'row_count', count(*)) AS inputs
+  FROM converted GROUP BY company_id, amount_kind, currency
+UNION ALL
+SELECT company_id, 'investment_total_' || lower(target.currency),
+       jsonb_build_object('amount_kind', amount_kind),
+       round(sum(CASE target.currency WHEN 'CNY' THEN amount_cny ELSE amount_usd END), 2),
+       target.currency,
+       jsonb_build_object(
+           'tables', jsonb_build_array('projects_investmentproject', 'portal_exchangerate'),
+           'filters', jsonb_build_object('company_id', company_id, 'amount_kind', amount_kind),
+           'conversion', 'rate on the announcement date (latest on or before, else earliest '
+                         'after); USD via CNY',
+           'row_count', count(*),
+           'unconverted_count',
+           count(*) FILTER (WHERE (CASE target.currency WHEN 'CNY' THEN amount_cny
+                                   ELSE amount_usd END) IS NULL))
+  FROM converted CROSS JOIN (VALUES ('CNY'), ('USD')) AS target(currency)
+ GROUP BY company_id, amount_kind, target.currency
+HAVING count(CASE target.currency WHEN 'CNY' THEN amount_cny ELSE amount_usd END) > 0
+""",
+)
+
+# Projects count where the money goes (project.region), rolled up the region tree.
+REGION_INVESTMENT = sql.compose(
+    "WITH",
+    sql.REGION_ANCESTORS_CTE,
+    ",",
+    CONVERTED_CTES.replace("{scope}", "p.region_id IN (SELECT region_id FROM region_ancestors)"),
+    """,
+leaf AS (
+    SELECT region_id, amount_kind, currency, year, sum(amount) AS amount,
+           sum(amount_cny) AS amount_cny, count(*) AS n, count(amount_cny) AS n_converted
+      FROM converted GROUP BY region_id, amount_kind, currency, year
+),
+rolled AS (
+    SELECT a.ancestor_id AS region_id, l.amount_kind, l.currency, l.year,
+           sum(l.amount) AS amount, sum(l.amount_cny) AS amount_cny, sum(l.n) AS n,
+           sum(l.n_converted) AS n_converted
+      FROM leaf l JOIN region_ancestors a ON a.region_id = l.region_id
+     GROUP BY a.ancestor_id, l.amount_kind, l.currency, l.year
+)
+SELECT region_id AS subject_id, 'investment_total' AS name,
+       jsonb_build_object('amount_kind', amount_kind, 'currency', currency, 'year', year)
+           AS dimensions,
+       amount AS value, currency AS unit,
+       jsonb_build_object('tables', jsonb_build_array('projects_investmentproject',
+                                                      'portal_region'),
+                          'filters', jsonb_build_object('within_region', region_id,
+                                                        'amount_kind', amount_kind,
+                                                        'currency', currency,
+                                                        'announced_year', year),
+                          'row_count', n) AS inputs
+  FROM rolled
+UNION ALL
+SELECT region_id, 'investment_total_cny',
+       jsonb_build_object('amount_kind', amount_kind, 'year', year),
+       round(sum(amount_cny), 2), 'CNY',
+       jsonb_build_object(
+           'tables', jsonb_build_array('projects_investmentproject', 'portal_exchangerate',
+                                       'portal_region'),
+           'filters', jsonb_build_object('within_region', region_id,
+                                         'amount_kind', amount_kind, 'announced_year', year),
+           'conversion', 'rate on the announcement date (latest on or before, else earliest '
+                         'after)',
+           'row_count', sum(n), 'unconverted_count', sum(n - n_converted))
+  FROM rolled GROUP BY region_id, amount_kind, year
+HAVING sum(n_converted) > 0
+""",
+)
+
+PORTAL_INVESTMENT = sql.compose(
+    "WITH",
+    CONVERTED_CTES.replace("{scope}", "TRUE"),
+    """
+SELECT NULL::bigint AS subject_id, 'investment_total_cny' AS name,
+       jsonb_build_object('amount_kind', amount_kind) AS dimensions,
+       round(sum(amount_cny), 2) AS value, 'CNY' AS unit,
+       jsonb_build_object(
+           'tables', jsonb_build_array('projects_investmentproject', 'portal_exchangerate'),
+           'filters', jsonb_build_object('amount_kind', amount_kind),
+           'row_count', count(*), 'unconverted_count', count(*) - count(amount_cny)) AS inputs
+  FROM converted GROUP BY amount_kind HAVING count(amount_cny) > 0
+UNION ALL
+SELECT NULL::bigint, 'projects', '{}'::jsonb, count(*), 'projects',
+       jsonb_build_object('tables', jsonb_build_array('projects_investmentproject'),
+                          'row_count', count(*))
+  FROM projects_investmentproject
+""",
+)
+
+# A product's stage is the most advanced regulatory milestone kind it has reached (the
+# regulatory order below; a breakthrough designation is not a stage), latest date on ties.
+COMPANY_PRODUCTS_AND_MILESTONES = """
+WITH products AS (
+    SELECT p.id, p.company_id FROM projects_product p
+     WHERE %(subject_ids)s::bigint[] IS NULL OR p.company_id = ANY(%(subject_ids)s::bigint[])
+),
+stages AS (
+    SELECT DISTINCT ON (m.product_id) m.product_id, m.kind
+      FROM projects_regulatorymilestone m JOIN products p ON p.id = m.product_id
+     WHERE m.kind IN ('clinical_trial_approval', 'registration_filing',
+                      'market_authorization', 'commercial_launch')
+     ORDER BY m.product_id,
+              array_position(ARRAY['clinical_trial_approval', 'registration_filing',
+                                   'market_authorization', 'commercial_launch']::varchar[],
+                             m.kind) DESC,
+              m.date DESC
+)
+SELECT p.company_id AS subject_id, 'products_by_stage' AS name,
+       jsonb_build_object('stage', coalesce(s.kind, 'no_milestone')) AS dimensions,
+       count(*) AS value, 'products' AS unit,
+       jsonb_build_object('tables', jsonb_build_array('projects_product',
+                                                      'projects_regulatorymilestone'),
+                          'filters', jsonb_build_object('company_id', p.company_id,
+                                                        'stage', coalesce(s.kind, 'no_milestone')),
+                          'row_count', count(*)) AS inputs
+  FROM products p LEFT JOIN stages s ON s.product_id = p.id
+ GROUP BY p.company_id, coalesce(s.kind, 'no_milestone')
+UNION ALL
+SELECT p.company_id, 'milestones_by_kind_year',
+       jsonb_build_object('kind', m.kind, 'year', extract(year FROM m.date)::int), count(*),
+       'milestones',
+       jsonb_build_object('tables', jsonb_build_array('projects_regulatorymilestone',
+                                                      'projects_product'),
+                          'filters', jsonb_build_object('company_id', p.company_id,
+                                                        'kind', m.kind,
+                                                        'year', extract(year FROM m.date)::int),
+                          'row_count', count(*))
+  FROM projects_regulatorymilestone m JOIN products p ON p.id = m.product_id
+ GROUP BY p.company_id, m.kind, extract(year FROM m.date)::int
+"""
+
+# Milestones count in the region of the product's company (where it is registered): a
+# clinical trial approval's own region is the approving jurisdiction (NMPA: all of China),
+# which says nothing about whether Shanghai's industry earned it.
+REGION_MILESTONES = sql.compose(
+    "WITH",
+    sql.REGION_ANCESTORS_CTE,
+    """,
+leaf AS (
+    SELECT c.registered_region_id AS region_id, m.kind,
+           extract(year FROM m.date)::int AS year, count(*) AS n
+      FROM projects_regulatorymilestone m
+      JOIN projects_product p ON p.id = m.product_id
+      JOIN companies_company c ON c.id = p.company_id
+     WHERE c.registered_region_id IN (SELECT region_id FROM region_ancestors)
+     GROUP BY c.registered_region_id, m.kind, extract(year FROM m.date)::int
+)
+SELECT a.ancestor_id AS subject_id, 'milestones_by_kind_year' AS name,
+       jsonb_build_object('kind', l.kind, 'year', l.year) AS dimensions, sum(l.n) AS value,
+       'milestones' AS unit,
+       jsonb_build_object('tables', jsonb_build_array('projects_regulatorymilestone',
+                                                      'projects_product', 'companies_company',
+                                                      'portal_region'),
+                          'filters', jsonb_build_object('company_registered_within', a.ancestor_id,
+                                                        'kind', l.kind, 'year', l.year),
+                          'row_count', sum(l.n)) AS inputs
+  FROM leaf l JOIN region_ancestors a ON a.region_id = l.region_id
+ GROUP BY a.ancestor_id, l.kind, l.year
+""",
+)
+
+registry.register_family(
+    registry.MetricFamily(
+        key="company.investment",
+        subject_type="company",
+        names=("investment_total", "investment_total_cny", "investment_total_usd"),
+        sql=COMPANY_INVESTMENT,
+    )
+)
+registry.register_family(
+    registry.MetricFamily(
+        key="company.products",
+        subject_type="company",
+        names=("products_by_stage", "milestones_by_kind_year"),
+        sql=COMPANY_PRODUCTS_AND_MILESTONES,
+    )
+)
+registry.register_family(
+    registry.MetricFamily(
+        key="region.investment",
+        subject_type="region",
+        names=("investment_total", "investment_total_cny"),
+        sql=REGION_INVESTMENT,
+    )
+)
+registry.register_family(
+    registry.MetricFamily(
+        key="region.milestones",
+        subject_type="region",
+        names=("milestones_by_kind_year",),
+        sql=REGION_MILESTONES,
+    )
+)
+registry.register_family(
+    registry.MetricFamily(
+        key="portal.investment",
+        subject_type="portal",
+        names=("investment_total_cny", "projects"),
+        sql=PORTAL_INVESTMENT,
+    )
+)
+
+registry.register_change_mapping(
+    "projects_investmentproject",
+    """
+SELECT 'company' AS subject_type, (r.data ->> 'company_id')::bigint AS subject_id, r.change_id
+  FROM {rows} r
+UNION ALL
+SELECT 'region', (r.data ->> 'region_id')::bigint, r.change_id FROM {rows} r
+""",
+)
+registry.register_change_mapping(
+    "projects_product",
+    """
+SELECT 'company' AS subject_type, (r.data ->> 'company_id')::bigint AS subject_id, r.change_id
+  FROM {rows} r
+UNION ALL
+SELECT 'region', c.registered_region_id, r.change_id
+  FROM {rows} r JOIN companies_company c ON c.id = (r.data ->> 'company_id')::bigint
+""",
+)
+registry.register_change_mapping(
+    "projects_regulatorymilestone",
+    """
+SELECT 'company' AS subject_type, p.company_id AS subject_id, r.change_id
+  FROM {rows} r JOIN projects_product p ON p.id = (r.data ->> 'product_id')::bigint
+UNION ALL
+SELECT 'region', c.registered_region_id, r.change_id
+  FROM {rows} r JOIN projects_product p ON p.id = (r.data ->> 'product_id')::bigint
+  JOIN companies_company c ON c.id = p.company_id
+""",
+)
+# A rate change re-converts every project in that currency; a USD rate change every project
+# (USD totals go through the USD rate).
+registry.register_change_mapping(
+    "portal_exchangerate",
+    """
+SELECT DISTINCT s.subject_type, s.subject_id, r.change_id
+  FROM {rows} r
+  JOIN projects_investmentproject p
+    ON p.currency = r.data ->> 'currency' OR r.data ->> 'currency' = 'USD'
+ CROSS JOIN LATERAL (VALUES ('company', p.company_id), ('region', p.region_id))
+       AS s(subject_type, subject_id)
+""",
+)
