@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal",
             ],
         },
     },
@@ -132,6 +133,10 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+
+# Map tiles for the facility maps (Leaflet URL template). Empty turns tiles off: markers and
+# popups still render over a plain background, e.g. where the tile host is unreachable.
+MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
