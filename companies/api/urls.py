@@ -1,3 +1,6 @@
 """REST API v1 URLs of the companies app."""
 
-urlpatterns: list = []
+from companies.api.views import companies, facilities
+from portal.api.views import resource_urls
+
+urlpatterns = [*resource_urls(companies), *resource_urls(facilities)]

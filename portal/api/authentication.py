@@ -1,0 +1,77 @@
+"""API authentication: investor tokens (`Authorization: Bearer <token>`) and staff sessions."""
+
+import datetime
+import hmac
+import re
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from portal.models import ApiToken
+from portal.services import TOKEN_PREFIX_LENGTH, hash_api_token
+
+KEYWORDS = (b"bearer", b"token")
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+# Writing last_used_at on every request would turn every read into a write.
+LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    """Look a token up by its prefix, then compare SHA-256 hashes in constant time."""
+
+    www_authenticate_realm = "api"
+
+    def authenticate(self, request):
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() not in KEYWORDS:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Malformed Authorization header; expected 'Bearer <token>'."
+            )
+        try:
+            raw = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
+        if not TOKEN_PATTERN.fullmatch(raw):
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        return self.authenticate_token(raw)
+
+    def authenticate_token(self, raw: str):
+        digest = hash_api_token(raw)
+        candidates = ApiToken.objects.select_related("user").filter(
+            prefix=raw[:TOKEN_PREFIX_LENGTH]
+        )
+        token = next(
+            (c for c in candidates if hmac.compare_digest(c.key_hash, digest)),
+            None,
+        )
+        now = timezone.now()
+        if token is None or not token.is_active(now) or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+        self._touch(token, now)
+        return token.user, token
+
+    @staticmethod
+    def _touch(token: ApiToken, now) -> None:
+        stale_before = now - LAST_USED_RESOLUTION
+        if token.last_used_at is not None and token.last_used_at > stale_before:
+            return
+        # Conditional, so concurrent requests of the same token write at most once a minute.
+        ApiToken.objects.filter(pk=token.pk).exclude(last_used_at__gt=stale_before).update(
+            last_used_at=now
+        )
+        token.last_used_at = now
+
+    def authenticate_header(self, request) -> str:
+        return f'Bearer realm="{self.www_authenticate_realm}"'
+
+
+class StaffSessionAuthentication(authentication.SessionAuthentication):
+    """Logged-in staff may use the API from the browser (docs); CSRF is enforced for writes."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None or not result[0].is_staff:
+            return None
+        return result
