@@ -159,21 +159,60 @@ SECURE_CSP = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.api.authentication.ApiTokenAuthentication",
+        "portal.api.authentication.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["portal.api.renderers.ORJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": None,
+    "EXCEPTION_HANDLER": "portal.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Requests per token (per staff user for sessions); counters live in this cache alias.
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="600/min")
+API_THROTTLE_CACHE = "default"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "CGT Policy & Investment Portal API",
     "DESCRIPTION": "Companies, facilities, investment projects, products, policies and subsidy "
     "rules "
-    "for the cell and gene therapy industry in China, every fact with its citations.",
+    "for the cell and gene therapy industry in China, every fact with its citations. "
+    "Authenticate with `Authorization: Bearer <token>` (`manage.py issue_token`). Lists use "
+    "cursor pagination (`next`), `?format=csv` exports, ETag/If-None-Match; writes need "
+    "If-Match. Errors: `{\"error\": {status, code, message, fields}}`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind`/`status`; name each enum after its choices class.
+    "ENUM_NAME_OVERRIDES": {
+        "CompanyKindEnum": "companies.choices.CompanyKind",
+        "FacilityKindEnum": "companies.choices.FacilityKind",
+        "FacilityStatusEnum": "companies.choices.FacilityStatus",
+        "ModalityEnum": "companies.choices.Modality",
+        "OwnershipTypeEnum": "companies.choices.OwnershipType",
+        "ProjectKindEnum": "projects.choices.ProjectKind",
+        "ProjectStatusEnum": "projects.choices.ProjectStatus",
+        "AmountKindEnum": "projects.choices.AmountKind",
+        "MilestoneKindEnum": "projects.choices.MilestoneKind",
+        "PolicyKindEnum": "policies.choices.PolicyKind",
+        "ProvisionKindEnum": "policies.choices.ProvisionKind",
+        "ValidityStatusEnum": "policies.choices.ValidityStatus",
+        "TargetMetricEnum": "policies.choices.TargetMetric",
+        "RegionKindEnum": "portal.choices.RegionKind",
+        "NameProvenanceEnum": "portal.choices.NameProvenance",
+        "DatePrecisionEnum": "portal.choices.DatePrecision",
+        "VerificationStateEnum": "portal.choices.VerificationState",
+        "ComparatorEnum": "portal.choices.Comparator",
+        "ChangeActionEnum": "portal.choices.ChangeAction",
+        "MetricSubjectTypeEnum": "portal.models.MetricSubjectType",
+    },
 }
 
 # Admin bulk import: one transaction per file, so one bad row writes nothing.
