@@ -16,6 +16,7 @@ from policies.choices import (
     ValidityStatus,
 )
 from policies.querysets import PolicyQuerySet, ProvisionQuerySet
+from policies.subsidy_data import subsidy_cap_group_errors, subsidy_rule_errors
 from portal.choices import Comparator, NameProvenance
 from portal.models import Authority, CuratedModel, Region, currency_constraint, slug_constraint
 
@@ -212,6 +213,12 @@ class SubsidyCapGroup(CuratedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """Validate with the engine's cap group parser; member rules must share the currency."""
+        errors = subsidy_cap_group_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
 
 class SubsidyRule(CuratedModel):
     """A machine-readable subsidy clause: conditions and benefit as validated data, never code.
@@ -257,16 +264,14 @@ class SubsidyRule(CuratedModel):
         return reverse("policies:subsidy-rule-detail", kwargs={"code": self.code})
 
     def clean(self) -> None:
-        if not isinstance(self.conditions, list):
-            raise ValidationError({"conditions": "Conditions must be a list."})
-        if not isinstance(self.benefit, dict):
-            raise ValidationError({"benefit": "Benefit must be an object."})
-        if self.provision_id and self.provision_excerpt:
-            excerpt = " ".join(self.provision_excerpt.split())
-            if excerpt not in " ".join(self.provision.text.split()):
-                raise ValidationError(
-                    {"provision_excerpt": "The excerpt must appear verbatim in the provision."}
-                )
+        """Validate with the engine's vocabulary, the Region table and the policy's dates.
+
+        The excerpt must be an exact substring of the provision text: the engine checks the
+        same, so anything saved here can be evaluated (see policies/subsidy_data.py).
+        """
+        errors = subsidy_rule_errors(self)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def effective_period(self) -> tuple[datetime.date | None, datetime.date | None]:

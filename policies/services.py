@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from policies.engine import ScenarioError, evaluate, parse_scenario
 from policies.models import (
     Policy,
     PolicyRelation,
@@ -11,6 +12,8 @@ from policies.models import (
     SubsidyCapGroup,
     SubsidyRule,
 )
+from policies.selectors import region_paths, subsidy_facts_for_company, subsidy_rules_for_engine
+from policies.subsidy_data import modality_parents
 from portal.services import curated_create, curated_delete, curated_update
 
 
@@ -60,3 +63,36 @@ def subsidy_rule_create(*, actor, data: Mapping[str, Any]) -> SubsidyRule:
 
 def subsidy_rule_update(*, rule: SubsidyRule, actor, expected_version: int | None, data):
     return curated_update(rule, actor=actor, expected_version=expected_version, data=data)
+
+
+# Subsidy estimates -------------------------------------------------------------------------
+# Read-only, but services all the same: the one entry point the API, the pages and the
+# estimate_subsidies command share, so they can never disagree.
+
+
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+class SubsidyScenarioError(ScenarioError):
+    """Invalid estimate input; `errors` maps field paths to messages (HTTP 400 material)."""
+
+
+def subsidy_estimate_for_scenario(*, data: dict) -> dict:
+    """Estimate for an investor scenario (docs/subsidy-rules.md) as `Estimate.to_dict()`."""
+    try:
+        facts = parse_scenario(data, region_paths(), modality_parents())
+    except ScenarioError as error:
+        raise SubsidyScenarioError(error.errors) from error
+    return _estimate(facts)
+
+
+def subsidy_estimate_for_company(*, company, year: int) -> dict:
+    """Estimate for a company from the database, as known at the end of `year`."""
+    if isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
+        raise SubsidyScenarioError({"year": [f"must be a year from {MIN_YEAR} to {MAX_YEAR}"]})
+    return _estimate(subsidy_facts_for_company(company=company, year=year))
+
+
+def _estimate(facts) -> dict:
+    rules, cap_groups = subsidy_rules_for_engine(as_of=facts.as_of)
+    return evaluate(facts, rules, cap_groups).to_dict()

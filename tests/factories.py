@@ -226,7 +226,10 @@ class SubsidyRuleFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Rule {n}")
     provision = factory.SubFactory(ProvisionFactory)
     provision_excerpt = "Provision text."
-    conditions = factory.LazyFunction(list)
+    # A rule must say which events it is about (the engine requires an event.kind condition).
+    conditions = factory.LazyFunction(
+        lambda: [{"fact": "event.kind", "op": "eq", "value": "market_authorization"}]
+    )
     benefit = factory.LazyFunction(lambda: {"kind": "fixed", "amount": "1000"})
     currency = "CNY"
 
