@@ -34,7 +34,6 @@ from companies.models import (
     StockListing,
 )
 from policies import services as policy_services
-from policies import subsidy_loading
 from policies.models import (
     Policy,
     PolicyRelation,
@@ -833,6 +832,9 @@ def load_subsidy_rules(loader: CuratedDataLoader, file: Path) -> None:
 
     Runs inside the loader's transaction, so a bad rule aborts the whole load too.
     """
+    # Imported here so the rest of the dataset loads even where that module is absent.
+    from policies import subsidy_loading
+
     stats: dict[str, int] = {}
     try:
         subsidy_loading.load_subsidy_rules(path=file, actor=loader.actor, stats=stats)
