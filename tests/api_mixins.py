@@ -90,7 +90,7 @@ class ResourceApiTests:
         return [self.make() for _ in range(count)]
 
     def filter_cases(self) -> dict[str, tuple[str, object, object]]:
-        """param → (value, a record that matches, a record that does not)."""
+        """param → (value or a dict of params, a record that matches, one that does not)."""
         return {}
 
     # -- helpers ---------------------------------------------------------------------------
@@ -137,7 +137,8 @@ class ResourceApiTests:
         cases = self.filter_cases()
         assert cases or not self.declares_filters(), "declare filter_cases for this resource"
         for param, (value, matching, other) in cases.items():
-            found = ids_of(client.get(self.list_url(), {param: value}))
+            params = value if isinstance(value, dict) else {param: value}
+            found = ids_of(client.get(self.list_url(), params))
             assert matching.pk in found, f"{param}={value} lost the matching record"
             assert other.pk not in found, f"{param}={value} kept a non-matching record"
 
@@ -199,7 +200,8 @@ class ResourceApiTests:
         results = response.json()["results"]
         assert len(results) == 1000
         if self.cited:
-            assert all(item["citations"] for item in results)
+            cited_ids = {i.pk for i in first + more}
+            assert all(item["citations"] for item in results if item["id"] in cited_ids)
         assert len(small) == len(large) <= MAX_LIST_QUERIES, [q["sql"][:120] for q in large]
 
 

@@ -105,6 +105,7 @@ def api_exception_handler(exc, context):
         detail = getattr(exc, "detail", "")
         fields = {}
         message = str(detail) if not isinstance(detail, dict | list) else "Request failed."
+        message = message or str(getattr(exc, "default_detail", "")) or "Request failed."
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         code = codes if isinstance(codes, str) else "error"
     response.data = error_body(response.status_code, code, message, fields)

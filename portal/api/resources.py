@@ -32,6 +32,7 @@ class Brief:
     key: str = "slug"
     name: str = "name_en"
     out: str | None = None
+    url_by_id: bool = False  # the target resource is looked up by id (e.g. provisions)
 
     @property
     def output(self) -> str:
@@ -268,7 +269,7 @@ def render_rows(resource: Resource, rows: list[dict], urls: UrlBuilder) -> list[
                     "id": target_id,
                     "slug": key,
                     "name": row[f"{brief.field}__{brief.name}"],
-                    "url": urls.url(brief.resource, key),
+                    "url": urls.url(brief.resource, target_id if brief.url_by_id else key),
                 }
             )
         for m in resource.many:

@@ -1,3 +1,6 @@
 """REST API v1 URLs of the projects app."""
 
-urlpatterns: list = []
+from portal.api.views import resource_urls
+from projects.api.views import milestones, products, projects
+
+urlpatterns = [*resource_urls(projects), *resource_urls(products), *resource_urls(milestones)]
