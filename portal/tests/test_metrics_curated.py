@@ -25,7 +25,7 @@ def test_zhangjiang_biobank_capex_counts_up_to_shanghai_and_china(curated):
 
 
 def test_taizhou_output_value_stays_an_output_value(curated):
-    # Source 003: the new Taizhou line's expected annual output value of 10 billion yuan.
+    # Source 003: "expected to have an annual output value of 10 billion RMB" (Taizhou, 2023).
     output = ("investment_total_cny", key(amount_kind="expected_annual_output", year=2023))
     capex = ("investment_total_cny", key(amount_kind="capital_expenditure", year=2023))
     taizhou = values("region", curated["taizhou-medical-high-tech-district"].pk)
