@@ -8,8 +8,8 @@ creating the venv). Steps:
    postmaster.pid, a cluster still running on another port);
 2. start the project-local PostgreSQL and Redis in the foreground unless DATABASE_URL /
    REDIS_URL are set (a server already answering on the port is used and left alone);
-3. migrate, `load_curated_data` when that command exists, ensure the local `admin` account,
-   collectstatic;
+3. migrate, `load_curated_data` when that command exists (and its inputs changed), ensure the
+   local `admin` account, collectstatic (when static sources changed; in parallel);
 4. start gunicorn, a Celery worker and Celery beat, print the URL and admin credentials;
 5. on SIGINT / SIGTERM (or when any child dies) stop everything it started and exit.
 
@@ -18,7 +18,9 @@ this runner is SIGKILLed. PID files live in <local dir>/run/.
 
 Environment: PORT (8000), PORTAL_HOST (127.0.0.1), PORTAL_LOCAL_DIR (<repo>/.local),
 PORTAL_PG_PORT (54329), PORTAL_REDIS_PORT (63799), PORTAL_ADMIN_PASSWORD, WEB_CONCURRENCY (2),
-PORTAL_WORKER_CONCURRENCY (2), DJANGO_SETTINGS_MODULE (portal.settings.local), DEBUG (false).
+PORTAL_WORKER_CONCURRENCY (2), PORTAL_LOAD_CURATED_DATA (auto: when fixtures/, migrations,
+the command or DATABASE_URL changed since the last successful load; always; never),
+DJANGO_SETTINGS_MODULE (portal.settings.local), DEBUG (false).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import hashlib
 import os
 import signal
 import socket
@@ -41,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = Path(os.environ.get("PORTAL_LOCAL_DIR") or ROOT / ".local").resolve()
 RUN_DIR = LOCAL / "run"
+STATIC_ROOT = ROOT / "staticfiles"  # settings.STATIC_ROOT
 VENV_BIN = Path(sys.executable).parent
 PG_PORT = int(os.environ.get("PORTAL_PG_PORT") or 54329)
 REDIS_PORT = int(os.environ.get("PORTAL_REDIS_PORT") or 63799)
@@ -381,56 +385,115 @@ class Runner:
 
     # Django steps
 
-    def manage(self, *args: str) -> int:
-        """Run a manage.py command as a child that dies with us; stop it on Ctrl-C."""
-        child = spawn("manage", [sys.executable, "manage.py", *args], self.env, pidfile=False)
-        try:
-            while child.popen.poll() is None:
-                sleep(0.1)
-        except StopRequested:
-            child.stop(timeout=10)
-            raise
-        return child.popen.returncode
-
-    def manage_checked(self, *args: str) -> None:
-        started = time.monotonic()
-        if self.manage(*args) != 0:
-            raise StartupError(f"manage.py {' '.join(args)} failed")
-        log(f"manage.py {args[0]} done in {time.monotonic() - started:.1f}s")
-
     @staticmethod
     def has_command(name: str) -> bool:
         # Management commands live in <app>/management/commands/<name>.py; looking is instant,
         # where `manage.py help <name>` costs a Django start-up.
         return any(ROOT.glob(f"*/management/commands/{name}.py"))
 
-    def prepare_django(self) -> None:
-        # collectstatic needs no database: run it alongside the database steps.
-        collectstatic = spawn(
-            "manage",
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-            self.env,
-            output=None,
-            pidfile=False,
+    def static_fingerprint(self) -> str:
+        """Changes when collectstatic could produce something new: our static files or packages."""
+        digest = hashlib.sha256()
+        digest.update(
+            (ROOT / ".venv" / ".requirements.sha256").read_bytes()
+            if (ROOT / ".venv" / ".requirements.sha256").exists()
+            else b"no-venv-stamp"
         )
-        started = time.monotonic()
+        for path in sorted([*ROOT.glob("static/**/*"), *ROOT.glob("*/static/**/*")]):
+            if path.is_file() and STATIC_ROOT not in path.parents:
+                stat = path.stat()
+                digest.update(
+                    f"{path.relative_to(ROOT)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
+                )
+        return digest.hexdigest()
+
+    def curated_fingerprint(self) -> str:
+        """Changes when the curated data, the schema, the loader command or the database changes."""
+        digest = hashlib.sha256(self.env.get("DATABASE_URL", "").encode())
+        files = [
+            *ROOT.glob("fixtures/**/*"),
+            *ROOT.glob("*/migrations/*.py"),
+            *ROOT.glob("*/management/commands/load_curated_data.py"),
+        ]
+        for path in sorted(files):
+            if path.is_file():
+                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
+
+    def wait_steps(self, steps: dict[str, Child], started: float) -> None:
+        """Wait for concurrently running manage.py steps; the first failure aborts the rest."""
+        pending = dict(steps)
         try:
-            self.manage_checked("migrate", "--noinput")
-            if self.has_command("load_curated_data"):
-                self.manage_checked("load_curated_data")
-            else:
-                log("load_curated_data does not exist yet; skipping the curated data")
-            self.manage_checked(
-                "ensure_local_admin", "--password-file", str(self.admin_password_file)
-            )
-            while collectstatic.popen.poll() is None:
+            while pending:
+                for name, child in list(pending.items()):
+                    code = child.popen.poll()
+                    if code is None:
+                        continue
+                    del pending[name]
+                    if code != 0:
+                        raise StartupError(f"manage.py {name} failed (exit code {code})")
+                    log(f"{name}: done after {time.monotonic() - started:.1f}s")
                 sleep(0.1)
         finally:
-            if collectstatic.popen.poll() is None:
-                collectstatic.stop(timeout=5)
-        if collectstatic.popen.returncode != 0:
-            raise StartupError("manage.py collectstatic failed")
-        log(f"manage.py collectstatic done in {time.monotonic() - started:.1f}s")
+            for child in pending.values():
+                child.stop(timeout=5)
+
+    def start_step(self, *args: str) -> Child:
+        return spawn("manage", [sys.executable, "manage.py", *args], self.env, pidfile=False)
+
+    def prepare_django(self) -> None:
+        started = time.monotonic()
+        background: dict[str, Child] = {}
+        # collectstatic needs no database: it runs alongside the database steps, and only when
+        # the static sources changed since the last successful run.
+        static_stamp = STATIC_ROOT / ".collectstatic-fingerprint"
+        static_fingerprint = self.static_fingerprint()
+        stamp_matches = static_stamp.exists() and static_stamp.read_text() == static_fingerprint
+        if stamp_matches and (STATIC_ROOT / "staticfiles.json").exists():
+            log("static files unchanged; skipping collectstatic")
+        else:
+            background["collectstatic"] = self.start_step(
+                "collectstatic", "--noinput", "--verbosity", "0"
+            )
+        collecting = bool(background)
+        try:
+            steps = ["migrate", "--noinput", "--"]
+            steps += ["ensure_local_admin", "--password-file", str(self.admin_password_file)]
+            curated_stamp = RUN_DIR / "curated-data.fingerprint"
+            curated_fingerprint = self.curated_fingerprint()
+            mode = (os.environ.get("PORTAL_LOAD_CURATED_DATA") or "auto").lower()
+            load = False
+            if not self.has_command("load_curated_data"):
+                log("load_curated_data does not exist yet; skipping the curated data")
+            elif mode in ("never", "0", "false", "no"):
+                log("PORTAL_LOAD_CURATED_DATA=never; skipping the curated data")
+            elif (
+                mode == "auto"
+                and curated_stamp.exists()
+                and curated_stamp.read_text() == curated_fingerprint
+            ):
+                log("curated data, schema and database unchanged since the last load; skipping it")
+            else:
+                curated_stamp.unlink(missing_ok=True)
+                steps += ["--", "load_curated_data"]
+                load = True
+            # One Django process for the database steps: a start-up costs seconds on a busy box.
+            database_steps = spawn(
+                "manage",
+                [sys.executable, ROOT / "scripts" / "manage_steps.py", *steps],
+                self.env,
+                pidfile=False,
+            )
+            self.wait_steps({"migrate, ensure_local_admin": database_steps}, started)
+            if load:
+                curated_stamp.write_text(curated_fingerprint)
+            self.wait_steps(background, started)
+            background.clear()
+            if collecting:
+                static_stamp.write_text(static_fingerprint)
+        finally:
+            for child in background.values():
+                child.stop(timeout=5)
 
     # long-running processes
 
@@ -473,6 +536,8 @@ class Runner:
                 os.environ.get("PORTAL_WORKER_CONCURRENCY") or "2",
                 "--hostname",
                 worker_name,
+                "--without-mingle",
+                "--without-gossip",
             ],
             "beat": [
                 VENV_BIN / "celery",

