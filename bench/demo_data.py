@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 
 GENERATOR_VERSION = 1
@@ -431,6 +430,8 @@ def _restore_constraints(cursor, suspended: dict) -> None:
 
 def _load_reference(loader: _Loader, plan: _Plan) -> None:
     """Source, authority, exchange rates and the region tree (small, audited as usual)."""
+    from django.contrib.contenttypes.models import ContentType
+
     cursor = loader.cursor
     cursor.execute(
         "INSERT INTO portal_source (version, created_at, updated_at, key, title, publisher, url,"
