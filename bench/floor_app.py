@@ -85,11 +85,16 @@ def _connect() -> psycopg.Connection:
     return _connection
 
 
-def rows_json(resource: str, params: dict[str, str | None], limit: int) -> str:
-    """The JSON body for a resource's first page (also used by the tests)."""
+def rows_json(resource: str, params: dict[str, str | None], limit: int, conn=None) -> str:
+    """The JSON body for a resource's first page; `conn` lets tests pass their connection."""
     query = QUERIES[resource]
-    arguments = {"limit": limit, "region": params.get("region"), "amount_kind": None}
-    arguments["amount_kind"] = params.get("amount_kind")
+    arguments = {
+        "limit": limit,
+        "region": params.get("region"),
+        "amount_kind": params.get("amount_kind"),
+    }
+    if conn is not None:
+        return conn.execute(query, arguments).fetchone()[0]
     try:
         return _connect().execute(query, arguments).fetchone()[0]
     except psycopg.OperationalError:
