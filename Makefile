@@ -43,3 +43,10 @@ migrate: venv services ## apply database migrations
 check: venv ## Django system checks and missing-migration check
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
+
+.PHONY: bench bench-data
+bench: venv ## benchmark on its own PostgreSQL/Redis (.local/bench); BENCH_COMPANIES=100000 BENCH_ROUNDS=3
+	$(PY) -m bench.run all
+
+bench-data: venv ## seed (or reuse) the benchmark template database only (BENCH_COMPANIES=...)
+	$(PY) -m bench.run data
