@@ -3,7 +3,7 @@
 import datetime
 
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 
 
 class CompanyQuerySet(models.QuerySet):
@@ -20,7 +20,7 @@ class CompanyQuerySet(models.QuerySet):
             Q(effective_from__isnull=True) | Q(effective_from__lte=day),
             Q(effective_to__isnull=True) | Q(effective_to__gte=day),
             company=OuterRef("pk"),
-        ).order_by("-effective_from")
+        ).order_by(F("effective_from").desc(nulls_last=True))
         return self.annotate(ownership_type=Subquery(in_force.values("ownership_type")[:1]))
 
     def with_modality(self, modality: str):
