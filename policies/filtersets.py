@@ -7,17 +7,14 @@ from django.db.models import Q
 
 from policies.choices import PolicyKind, ProvisionKind, TargetMetric, ValidityStatus
 from policies.models import Policy, PolicyTarget, Provision, SubsidyRule
-from portal.filtersets import SearchFilter, WithinRegionFilter
-from portal.models import Region
+from portal.filtersets import RegionSlugFilter, SearchFilter, WithinRegionFilter
 
 
 class PolicyFilterSet(filters.FilterSet):
     region = WithinRegionFilter(
         field_name="jurisdiction", help_text="Jurisdiction in this region or below it."
     )
-    applies_to = filters.ModelChoiceFilter(
-        queryset=Region.objects.all(),
-        to_field_name="slug",
+    applies_to = RegionSlugFilter(
         method="filter_applies_to",
         help_text="Policies whose jurisdiction covers this region (it or an ancestor).",
     )

@@ -7,6 +7,8 @@ import django_filters as filters
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from portal.choices import RegionKind
 from portal.models import Authority, Metric, MetricSubjectType, Region, ReportedFigure, Source
@@ -14,12 +16,20 @@ from portal.models import Authority, Metric, MetricSubjectType, Region, Reported
 MAX_SEARCH_LENGTH = 200
 
 
-class WithinRegionFilter(filters.ModelChoiceFilter):
-    """`?region=<slug>`: records in that region or any region below it (path prefix scan)."""
+@extend_schema_field(OpenApiTypes.STR)
+class RegionSlugFilter(filters.ModelChoiceFilter):
+    """A region given by its slug; an unknown slug is a 400 naming the parameter."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("queryset", Region.objects.all())
         kwargs.setdefault("to_field_name", "slug")
+        super().__init__(*args, **kwargs)
+
+
+class WithinRegionFilter(RegionSlugFilter):
+    """`?region=<slug>`: records in that region or any region below it (path prefix scan)."""
+
+    def __init__(self, *args, **kwargs):
         kwargs.setdefault("help_text", "Region slug; sub-regions are included.")
         super().__init__(*args, **kwargs)
 
@@ -101,7 +111,7 @@ class ReportedFigureFilterSet(filters.FilterSet):
         model = ReportedFigure
         fields = ["subject_type", "subject", "measure", "as_of", "q"]
 
-    def filter_subject_type(self, queryset, name, value):
+    def filter_subject_type(self, queryset, name, value: str):
         from portal.api.resources import REGISTRY
 
         content_type = ContentType.objects.get_for_model(REGISTRY[value].model)

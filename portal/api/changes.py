@@ -1,10 +1,11 @@
 """The change feed: every create, update and delete of API resources, safe to mirror.
 
 Entries come from the audit log (`portal.models.Change`) in (transaction id, change id)
-order, and only from transactions older than the oldest transaction still running
-(`pg_snapshot_xmin`). That set can never grow behind the cursor: a transaction that commits
-late always has a transaction id at or above the horizon, so it is emitted after the cursor
-instead of being skipped (ordering by change id alone would skip a late-committing lower id).
+order, and only from transactions older than the oldest transaction still running against
+this database (like `pg_snapshot_xmin`, see SAFE_HORIZON). That set can never grow behind
+the cursor: a transaction that commits late always has a transaction id at or above the
+horizon, so it is emitted after the cursor instead of being skipped (ordering by change id
+alone would skip a late-committing lower id).
 
 Created/updated entries carry the record's current representation (the same as the list
 endpoint), so replaying the feed in order converges on the current state; deleted entries
@@ -32,7 +33,20 @@ from portal.api.views import ERRORS, ApiView
 from portal.choices import ChangeAction
 from portal.models import Change, Citation
 
-SAFE_HORIZON = RawSQL("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", [])
+# The oldest transaction still running *that could write to this database*: in-progress xids
+# of sessions connected to other databases are skipped (they cannot add rows here, and on a
+# shared server they would otherwise stall the feed); an xid whose session is not found is
+# kept, so a transaction that commits while this runs still holds the horizon back.
+SAFE_HORIZON = RawSQL(
+    """(SELECT coalesce(min(x.id), pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
+          FROM (SELECT s::text::bigint AS id
+                  FROM pg_snapshot_xip(pg_current_snapshot()) AS s
+                 WHERE NOT EXISTS (
+                       SELECT 1 FROM pg_stat_activity a
+                        WHERE a.backend_xid = xid(s)
+                          AND a.datname IS DISTINCT FROM current_database())) AS x)""",
+    [],
+)
 CITATION_TABLE = Citation._meta.db_table
 
 

@@ -319,6 +319,7 @@ def resource_urls(resource: Resource) -> list:
         description=resource.description,
         tags=[tag],
         parameters=_list_parameters(resource),
+        filters=True,  # a page object, not a bare list: force filter parameter discovery
         responses={
             (200, "application/json"): page,
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV export"),
