@@ -11,8 +11,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _g
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from companies.choices import FacilityStatus, Modality, OwnershipType
@@ -26,7 +25,6 @@ from portal.pages import (
     RegionFacet,
     YearFacet,
     apply_filters,
-    attach_citations,  # noqa: F401  (re-exported for the views)
     count_many,
 )
 from projects.choices import MilestoneKind
@@ -101,6 +99,7 @@ def policy_profile(*, slug: str) -> Policy:
         raise Http404("No such policy")
     policy.outline = list(
         Provision.objects.filter(policy=policy)
+        .select_related("policy")
         .annotate(rule_count=Count("subsidy_rules"))
         .order_by("order")
     )
@@ -111,7 +110,7 @@ def policy_profile(*, slug: str) -> Policy:
     policy.incoming = [r for r in relations if r.to_policy_id == policy.pk]
     policy.target_rows = list(
         PolicyTarget.objects.filter(policy=policy)
-        .select_related("region", "provision")
+        .select_related("region", "provision", "provision__policy")
         .order_by("deadline", "slug")
     )
     attach_target_progress(policy.target_rows)
@@ -291,7 +290,7 @@ def _region_label(slug, names: dict[str, Region]) -> str:
 def _choice_list(values, choices) -> str:
     labels = dict(choices)
     values = values if isinstance(values, list) else [values]
-    return _g(", ").join(str(labels.get(value, value)) for value in values)
+    return gettext(", ").join(str(labels.get(value, value)) for value in values)
 
 
 def _amount(value, currency: str) -> str:
@@ -306,30 +305,30 @@ def explain_condition(condition: dict, names: dict[str, Region], currency: str) 
     """One condition of a rule as a phrase in the active language."""
     fact, op, value = condition.get("fact"), condition.get("op"), condition.get("value")
     if fact == "company.registered_region":
-        return _g("the company is registered in %(region)s") % {
+        return gettext("the company is registered in %(region)s") % {
             "region": _region_label(value, names)
         }
     if fact == "company.ownership":
-        return _g("the company's ownership is %(types)s") % {
+        return gettext("the company's ownership is %(types)s") % {
             "types": _choice_list(value, OwnershipType.choices)
         }
     if fact == "company.modalities":
-        return _g("the company works in %(modalities)s") % {
+        return gettext("the company works in %(modalities)s") % {
             "modalities": _choice_list(value, Modality.choices)
         }
     if fact == "event.kind":
         kinds = value if isinstance(value, list) else [value]
-        return _g(" or ").join(str(_EVENT_KINDS.get(kind, kind)) for kind in kinds)
+        return gettext(" or ").join(str(_EVENT_KINDS.get(kind, kind)) for kind in kinds)
     if fact == "event.modality":
-        return _g("for a %(modalities)s product") % {
+        return gettext("for a %(modalities)s product") % {
             "modalities": _choice_list(value, Modality.choices)
         }
     if fact == "event.commercialized_in":
-        return _g("commercialized in %(region)s") % {"region": _region_label(value, names)}
+        return gettext("commercialized in %(region)s") % {"region": _region_label(value, names)}
     if fact == "event.located_in":
-        return _g("located in %(region)s") % {"region": _region_label(value, names)}
+        return gettext("located in %(region)s") % {"region": _region_label(value, names)}
     if fact == "event.amount":
-        return _g("with an amount %(op)s %(amount)s") % {
+        return gettext("with an amount %(op)s %(amount)s") % {
             "op": op,
             "amount": _amount(value, currency),
         }
@@ -343,36 +342,36 @@ def explain_rule(rule: SubsidyRule, names: dict[str, Region]) -> str:
     event = [explain_condition(c, names, rule.currency) for c in conditions if _is(c, "event")]
     benefit = rule.benefit or {}
     kind = benefit.get("kind")
-    per = _g("per product") if benefit.get("item") == "product" else _g("per event")
+    per = gettext("per product") if benefit.get("item") == "product" else gettext("per event")
     if kind == "fixed":
-        award = _g("%(amount)s %(per)s") % {
+        award = gettext("%(amount)s %(per)s") % {
             "amount": _amount(benefit.get("amount"), rule.currency),
             "per": per,
         }
     elif kind == "up_to":
-        award = _g("up to %(amount)s %(per)s") % {
+        award = gettext("up to %(amount)s %(per)s") % {
             "amount": _amount(benefit.get("amount"), rule.currency),
             "per": per,
         }
     elif kind == "percentage":
         rate = Decimal(str(benefit.get("rate", "0"))) * 100
-        award = _g("%(rate)s%% of the amount %(per)s") % {
+        award = gettext("%(rate)s%% of the amount %(per)s") % {
             "rate": f"{rate.normalize():f}",
             "per": per,
         }
         if benefit.get("item_cap"):
-            award += _g(", at most %(cap)s each") % {
+            award += gettext(", at most %(cap)s each") % {
                 "cap": _amount(benefit["item_cap"], rule.currency)
             }
     else:
-        award = _g("a benefit")
-    sentence = _g("When %(company)s and it %(event)s, it receives %(award)s.") % {
-        "company": _g(" and ").join(company) or _g("any company"),
-        "event": _g(", ").join(event) or _g("has a qualifying event"),
+        award = gettext("a benefit")
+    sentence = gettext("When %(company)s and it %(event)s, it receives %(award)s.") % {
+        "company": gettext(" and ").join(company) or gettext("any company"),
+        "event": gettext(", ").join(event) or gettext("has a qualifying event"),
         "award": award,
     }
     if rule.cap_group_id and rule.cap_group:
-        sentence += " " + _g(
+        sentence += " " + gettext(
             "All rules of the group “%(group)s” together pay at most %(cap)s per entity per year."
         ) % {"group": rule.cap_group.name, "cap": _amount(rule.cap_group.amount, rule.currency)}
     return sentence
@@ -435,17 +434,15 @@ def _chart_series(rows: list[dict], label_key: str, labels: list) -> dict:
 
 def investment_charts() -> dict:
     """Investment by announcement year and by district for the home page charts (3 queries)."""
-    from django.db.models import Min
-
     from projects.selectors import investment_by_region, investment_by_year
 
     by_year = investment_by_year()
     years = sorted({row["year"] for row in by_year})
-    level = Region.objects.filter(kind="district").aggregate(level=Min("depth"))["level"] or 0
-    by_region = investment_by_region(level)
-    region_ids = sorted({row["ancestor_id"] for row in by_region if row["ancestor_id"]})
-    names = dict(Region.objects.filter(pk__in=region_ids).values_list("pk", "name_en"))
-    by_region = [row for row in by_region if row["ancestor_id"] in names]
+    # One query gives both the district level of the tree and the districts' names.
+    districts = list(Region.objects.filter(kind="district").values_list("pk", "name_en", "depth"))
+    level = min((depth for _, _, depth in districts), default=0)
+    names = {pk: name for pk, name, depth in districts if depth == level}
+    by_region = [row for row in investment_by_region(level) if row["ancestor_id"] in names]
     for row in by_region:
         row["region"] = names[row["ancestor_id"]]
     regions = sorted({row["region"] for row in by_region})
@@ -482,6 +479,8 @@ SUBSIDY_RULE_CSV_COLUMNS = [
     ("effective_to", "effective_to"),
 ]
 
+# A page shows this many trace lines per rule; the API returns the whole trace.
+TRACE_LINES = 60
 STATUS_LABELS = {
     "eligible": _("Eligible"),
     "capped": _("Eligible, capped"),
@@ -507,6 +506,39 @@ def region_choices() -> list[tuple[str, str]]:
     ]
 
 
+def company_for_estimate(*, slug: str) -> Company:
+    """The company plus the dates of its latest milestone and project, in one query.
+
+    The estimate itself needs about eight queries of its own, so this page reads little else.
+    """
+    from django.db.models import OuterRef, Subquery
+
+    latest_milestone = (
+        RegulatoryMilestone.objects.filter(product__company=OuterRef("pk"))
+        .order_by("-date")
+        .values("date")[:1]
+    )
+    latest_project = (
+        InvestmentProject.objects.filter(company=OuterRef("pk"))
+        .order_by("-announced_on")
+        .values("announced_on")[:1]
+    )
+    company = (
+        Company.objects.select_related("registered_region")
+        .annotate(
+            latest_milestone=Subquery(latest_milestone),
+            latest_project=Subquery(latest_project),
+        )
+        .filter(slug=slug)
+        .first()
+    )
+    if company is None:
+        raise Http404("No such company")
+    dates = [d for d in (company.latest_milestone, company.latest_project) if d is not None]
+    company.latest_event_year = max(dates).year if dates else None
+    return company
+
+
 def estimate_year(*, latest_event_year: int | None) -> int:
     """The current year, or the latest year with events when the company has none since."""
     current = today().year
@@ -521,10 +553,17 @@ def present_estimate(estimate: dict) -> dict:
     for result in estimate.get("results", []):
         shown = dict(result)
         shown["status_label"] = STATUS_LABELS.get(result["status"], result["status"])
+        # Events of another kind only say "not this rule's kind": noise in a trace table.
+        checks = [
+            check
+            for check in result.get("trace", {}).get("conditions", [])
+            if not (check["fact"] == "event.kind" and check["outcome"] == "fail")
+        ]
         shown["conditions"] = [
             {**check, "outcome_label": OUTCOME_LABELS.get(check["outcome"], check["outcome"])}
-            for check in result.get("trace", {}).get("conditions", [])
+            for check in checks[:TRACE_LINES]
         ]
+        shown["conditions_hidden"] = max(len(checks) - TRACE_LINES, 0)
         shown["caps"] = result.get("trace", {}).get("caps", [])
         shown["citation"] = result.get("trace", {}).get("citation", {})
         shown["item_rows"] = result.get("items", [])

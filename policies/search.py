@@ -192,19 +192,19 @@ def kind_queryset(kind: SearchKind, query: str):
     if kind.related_match is not None:
         annotations["related_hit"] = kind.related_match(query)
         match |= Q(related_hit=True)
-    queryset = (
-        kind.model.objects.annotate(**annotations)
-        .filter(match)
+    queryset = kind.model.objects.annotate(**annotations)
+    if kind.select_related:
+        queryset = queryset.select_related(*kind.select_related)
+    return (
+        queryset.filter(match)
         .annotate(
             score=Greatest(*ranks, Value(0.0), output_field=FloatField())
             if len(ranks) > 1
             else ranks[0],
             total_rows=Window(Count("pk")),
         )
-        .select_related(*kind.select_related)
         .order_by("-score", "pk")
     )
-    return queryset
 
 
 def search(

@@ -122,7 +122,7 @@ def company_detail(request, slug):
 
 @require_GET
 def company_subsidies(request, slug):
-    company = company_reads.company_profile(slug=slug)
+    company = pages.company_for_estimate(slug=slug)
     year = pages.estimate_year(latest_event_year=project_reads.latest_event_year(company=company))
     estimate = subsidy_estimate_for_company(company=company, year=year)
     return render(
@@ -135,7 +135,7 @@ def company_subsidies(request, slug):
 @require_GET
 def company_history(request, slug):
     company = company_reads.company_profile(slug=slug)
-    changes = company_reads.change_history(company)
+    changes = company_reads.change_history(company)  # profile: the tab header shows names
     return render(
         request, "companies/company_history.html", {"company": company, "changes": changes}
     )

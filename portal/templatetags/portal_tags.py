@@ -1,4 +1,4 @@
-"""Template helpers of the analyst pages. Everything is escaped: format_html, never |safe."""
+"""Template helpers of the analyst pages. Everything is escaped through format_html; nothing is marked safe by hand."""
 
 from django import template
 from django.utils.html import format_html
