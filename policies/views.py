@@ -123,7 +123,7 @@ def company_detail(request, slug):
 @require_GET
 def company_subsidies(request, slug):
     company = pages.company_for_estimate(slug=slug)
-    year = pages.estimate_year(latest_event_year=project_reads.latest_event_year(company=company))
+    year = pages.estimate_year(latest_event_year=company.latest_event_year)
     estimate = subsidy_estimate_for_company(company=company, year=year)
     return render(
         request,
