@@ -201,7 +201,7 @@ def freshness(args: dict) -> dict:
         from portal.metrics.selectors import metric_value
     except ImportError as error:
         return {"available": False, "reason": f"import failed: {error}"}
-    samples, timeout = int(args.get("edits", 20)), float(args.get("timeout_s", 15))
+    samples, timeout = int(args.get("edits", 20)), float(args.get("timeout_s", 10))
     user, _ = get_user_model().objects.get_or_create(username=BENCH_USER)
     kinds = ["manufacturing", "innovation_center", "biobank", "testing_lab", "office"]
     demo = Facility.objects.filter(slug__startswith="demo-").order_by("id")
@@ -209,7 +209,7 @@ def freshness(args: dict) -> dict:
     facilities = list(demo[: (samples + 1) * step : step])
     if len(facilities) < samples + 1:
         return {"available": False, "reason": "not enough demo facilities"}
-    latencies, timeouts = [], 0
+    latencies, not_visible = [], 0
     for index, facility in enumerate(facilities[: samples + 1]):
         new_kind = next(kind for kind in kinds if kind != facility.kind)
         before = metric_value("company", facility.company_id, "facilities_by_kind", kind=new_kind)
@@ -228,21 +228,21 @@ def freshness(args: dict) -> dict:
             if seen is not None and seen >= expected:
                 break
             time.sleep(0.02)
-        elapsed = time.perf_counter() - started
-        if seen is None or seen < expected:
-            timeouts += 1
-            if index == 0:
+        visible = seen is not None and seen >= expected
+        if index == 0:
+            if not visible:
                 return {"available": False, "reason": "no metric update within 60 s (worker?)"}
             continue
-        if index > 0:
-            latencies.append(elapsed)
-    if not latencies:
-        return {"available": False, "reason": f"all {samples} edits timed out"}
+        if not visible:
+            # Censored at the limit, not dropped: leaving slow edits out would flatter p99.
+            not_visible += 1
+        latencies.append(min(time.perf_counter() - started, timeout))
     ordered = sorted(latencies)
     return {
         "available": True,
         "samples": len(latencies),
-        "timeouts": timeouts,
+        "not_visible_within_s": timeout,
+        "not_visible": not_visible,
         "p50_s": statistics.median(ordered),
         "p99_s": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))],
         "max_s": ordered[-1],

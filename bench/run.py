@@ -11,7 +11,7 @@
    aggregate, and edit-to-visible freshness through a real Celery worker.
 5. Writes bench/results/latest.json and latest.md (bench/report.py).
 
-Environment: BENCH_COMPANIES (100000), BENCH_SEED (1), BENCH_ROUNDS (3), BENCH_DURATION (4, s
+Environment: BENCH_COMPANIES (100000), BENCH_SEED (1), BENCH_ROUNDS (3), BENCH_DURATION (3, s
 per wrk run), BENCH_CONNECTIONS ("8 32"), BENCH_EDITS (20), BENCH_PG_PORT (54339),
 BENCH_REDIS_PORT (63809), BENCH_HTTP_PORT (18100; +1 floor, +2 Datasette).
 Usage: python -m bench.run [all|data]
@@ -48,7 +48,7 @@ RESULTS = ROOT / "bench" / "results"
 COMPANIES = int(os.environ.get("BENCH_COMPANIES", "100000"))
 SEED = int(os.environ.get("BENCH_SEED", "1"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-DURATION = int(os.environ.get("BENCH_DURATION", "4"))
+DURATION = int(os.environ.get("BENCH_DURATION", "3"))
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "8 32").split()]
 EDITS = int(os.environ.get("BENCH_EDITS", "20"))
 PG_PORT = int(os.environ.get("BENCH_PG_PORT", "54339"))
@@ -325,13 +325,13 @@ def parse_wrk(output: str) -> dict:
     }
 
 
-def wrk(url: str, connections: int, headers: dict[str, str]) -> dict:
-    argv = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{DURATION}s", "--latency",
+def wrk(url: str, connections: int, headers: dict[str, str], duration: int = DURATION) -> dict:
+    argv = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency",
             "--timeout", "10s"]  # fmt: skip
     for key, value in headers.items():
         argv += ["-H", f"{key}: {value}"]
     result = subprocess.run(
-        [*argv, url], capture_output=True, text=True, timeout=DURATION + 30, check=False
+        [*argv, url], capture_output=True, text=True, timeout=duration + 30, check=False
     )
     figures = parse_wrk(result.stdout)
     if figures["errors"] and figures["requests"]:
@@ -473,13 +473,16 @@ def measure_http(rounds_info: list[dict], sqlite: Path | None, results: dict) ->
                     for conns in CONNECTIONS:
                         samples.setdefault(name, {}).setdefault(conns, []).append(estimate)
                     continue
+                log(f"  {name}")
                 if round_index == 0:
-                    wrk(url, 4, headers)  # warm caches once, not measured
+                    wrk(url, 4, headers, duration=2)  # warm caches once, not measured
                 for conns in CONNECTIONS:
                     figures = wrk(url, conns, headers)
                     samples.setdefault(name, {}).setdefault(conns, []).append(figures)
                     if name.startswith(("api", "html")):
-                        drain(f"http://127.0.0.1:{HTTP_PORT}/healthz")
+                        # A 404 is answered by Django without touching the database (unlike
+                        # /healthz, which checks the worker): a fast answer means an empty queue.
+                        drain(f"http://127.0.0.1:{HTTP_PORT}/bench-drain-probe-404")
         finally:
             for child in children:
                 stop(child)

@@ -116,10 +116,10 @@ def test_floor_returns_the_rows_of_the_api_first_page(client):
     from portal.services import api_token_issue
     from tests.factories import UserFactory
 
-    generate(Scale(companies=60, facilities_per_company=2, projects_per_company=1), progress=False)
+    generate(Scale(companies=60, facilities_per_company=2, projects_per_company=2), progress=False)
     _token, raw = api_token_issue(user=UserFactory(), name="bench-test")
     raw_connection = connection.connection  # sees this test's uncommitted rows
-    for resource in ("companies", "facilities"):
+    for resource in ("companies", "facilities", "projects"):
         floor = json.loads(floor_app.rows_json(resource, {}, 25, conn=raw_connection))
         response = client.get(
             f"/api/v1/{resource}/?page_size=25", HTTP_AUTHORIZATION=f"Bearer {raw}"
