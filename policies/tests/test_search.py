@@ -86,6 +86,8 @@ def explain(queryset) -> str:
         ("policies", "policy_search_gin"),
         ("provisions", "provision_search_gin"),
         ("subsidy_rules", "subsidy_rule_search_gin"),
+        ("regions", "region_search_gin"),
+        ("authorities", "authority_search_gin"),
     ],
 )
 def test_full_text_query_uses_the_expression_index(world, kind, index):
