@@ -362,6 +362,8 @@ ZH = {
     "not disclosed": "未披露",
     "Partners": "合作方",
     "Sum": "合计",
+    "Stored metrics, recomputed by the portal when their inputs change": "已存储指标（输入变化时由门户重新计算）",
+    "data version": "数据版本",
     "the company is registered in %(region)s": "公司注册于%(region)s",
     "the company's ownership is %(types)s": "公司所有制为%(types)s",
     "the company works in %(modalities)s": "公司从事%(modalities)s",

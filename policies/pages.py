@@ -404,13 +404,9 @@ def home_counts() -> dict[str, int]:
 
 def _metric_rows(subject_type: str, subject_id=None) -> list:
     """Stored metrics of a subject (portal/metrics), newest computation first."""
-    from portal.models import Metric
+    from portal.metrics.selectors import metrics_for
 
-    return list(
-        Metric.objects.filter(subject_type=subject_type, subject_id=subject_id).order_by(
-            "name", "dimensions_key"
-        )[:50]
-    )
+    return list(metrics_for(subject_type, subject_id).order_by("name", "dimensions_key")[:100])
 
 
 def _chart_series(rows: list[dict], label_key: str, labels: list) -> dict:

@@ -18,6 +18,7 @@ from policies.services import (
     subsidy_estimate_for_company,
     subsidy_estimate_for_scenario,
 )
+from portal.metrics.selectors import metrics_for
 from portal.pages import attach_citations, list_view_response, page_number
 from projects import selectors as project_reads
 
@@ -92,6 +93,11 @@ def calculator(request):
     return render(request, "policies/calculator.html", context, status=200)
 
 
+def stored_metrics(subject_type: str, subject_id: int) -> list:
+    """The metrics engine's current figures for a subject, with their lineage (one query)."""
+    return list(metrics_for(subject_type, subject_id).order_by("name", "dimensions_key")[:100])
+
+
 # --- company, facility and region pages (mounted in the companies namespace) -------------
 
 
@@ -114,7 +120,7 @@ def company_detail(request, slug):
         "products": products,
         "product_total": product_total,
         "figures": figures,
-        "investment": project_reads.company_investment_totals(company=company),
+        "metrics": stored_metrics("company", company.pk),
         "computed_at": datetime.datetime.now(tz=datetime.UTC),
     }
     return render(request, "companies/company_detail.html", context)
@@ -175,7 +181,7 @@ def region_detail(request, slug):
         "facility_total": facility_total,
         "computed": company_reads.region_computed_metrics(region=region),
         "computed_at": datetime.datetime.now(tz=datetime.UTC),
-        "investment": project_reads.region_investment_totals(region=region),
+        "metrics": stored_metrics("region", region.pk),
         "figures": figures,
         "policies": pages.policies_covering(region=region),
         "points": company_reads.facility_points(facilities),

@@ -134,3 +134,21 @@ def test_facility_page_links_company_park_investment_and_provision(world, client
     assert world.provision.get_absolute_url() in body
     assert response.context["points"][0]["approximate"] is False
     assert 'id="map-points"' in body
+
+
+def test_stored_metrics_show_their_lineage(world, client):
+    from portal.models import Metric
+
+    Metric.objects.create(
+        subject_type="company",
+        subject_id=world.company.pk,
+        name="investment_total_cny",
+        value=500000000,
+        unit="CNY",
+        inputs={"projects": 3},
+        input_version=7,
+    )
+    body = client.get(world.company.get_absolute_url()).content.decode()
+    assert "investment_total_cny" in body
+    assert "projects: 3" in body and "#7" in body
+    assert "Computed by the portal" in body
