@@ -95,3 +95,13 @@ def test_calculator_ignores_blank_rows_and_requires_kind_and_date(world, client)
     form = response.context["form"]
     assert form.event_forms[2].errors["kind"] and form.event_forms[2].errors["date"]
     assert not form.event_forms[3].errors
+
+
+def test_language_switch_persists_in_the_cookie(world, client):
+    response = client.post(reverse("set_language"), {"language": "zh-hans", "next": "/companies/"})
+    assert response.status_code == 302
+    body = client.get(reverse("policies:policy-list")).content.decode()
+    assert "概览" in body and '<html lang="zh-Hans">' in body
+    assert "现行有效" in body  # a translated choice label (validity)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "Overview" in client.get(reverse("policies:home")).content.decode()
