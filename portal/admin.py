@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import Http404
 
 from portal.admin_base import CuratedAdminForm, CuratedImportExportAdmin, CuratedModelAdmin
 from portal.models import (
@@ -130,6 +131,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         # The revoke action needs change permission; all fields are read-only anyway.
         return request.user.is_active and request.user.is_superuser
+
+    def _not_found_without_permission(self, request) -> None:
+        # Django answers 403 for an existing token but redirects for a missing one (history),
+        # which tells a curator which token ids exist; without permission every id is 404.
+        if not self.has_view_or_change_permission(request):
+            raise Http404
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._not_found_without_permission(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._not_found_without_permission(request)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._not_found_without_permission(request)
+        return super().history_view(request, object_id, extra_context)
 
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request, queryset):
