@@ -4,6 +4,7 @@ from django.http import HttpResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import escape
+from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
@@ -21,6 +22,7 @@ class SwaggerView(SpectacularSwaggerSplitView):
     permission_classes = [AllowAny]
 
 
+@require_safe
 def redoc(request):
     """Redoc from the vendored bundle (the stock template links web fonts; this page is offline)."""
     schema_url = escape(reverse("api-schema"))
