@@ -190,10 +190,11 @@ def _recompute_checks(results: dict) -> list[Check]:
         )  # fmt: skip
     else:
         incremental = entry["incremental_s"]
+        bound = "> " if entry.get("incremental_timed_out") else ""
         checks.append(
             _ratio_check(
                 "Incremental recompute (1% rows) vs full floor",
-                f"{incremental:.2f} s",
+                f"{bound}{incremental:.2f} s" + (" (stopped at the time limit)" if bound else ""),
                 f"{floor:.2f} s (full SQL floor)",
                 incremental / floor,
                 maximum=0.1,
