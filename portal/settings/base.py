@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "portal.security.SecurityEventMiddleware",
+    # Last, so it is the first to see a view's exception: a lost database becomes a clean 503.
+    "portal.middleware.DatabaseUnavailableMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = ["portal.security.ThrottledModelBackend"]
