@@ -62,7 +62,11 @@ class Company(CuratedModel):
                 name="company_headquarters_iso3166",
             ),
         ]
-        indexes = [GinIndex(fields=["modalities"], name="company_modalities_gin")]
+        indexes = [
+            GinIndex(fields=["modalities"], name="company_modalities_gin"),
+            # Lists sort by name with the id as tie-break (keyset pagination).
+            models.Index(fields=["name_en", "id"], name="company_name_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name_en
@@ -198,6 +202,7 @@ class Facility(CuratedModel):
         indexes = [
             models.Index(fields=["status"], name="facility_status_idx"),
             models.Index(fields=["kind"], name="facility_kind_idx"),
+            models.Index(fields=["name_en", "id"], name="facility_name_id_idx"),
         ]
 
     def __str__(self) -> str:

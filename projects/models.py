@@ -70,7 +70,7 @@ class InvestmentProject(CuratedModel):
             optional_currency_constraint("currency", "project_currency_iso4217"),
         ]
         indexes = [
-            models.Index(fields=["announced_on"], name="project_announced_on_idx"),
+            models.Index(fields=["announced_on", "id"], name="project_announced_on_idx"),
             models.Index(fields=["amount_kind", "currency"], name="project_amount_kind_idx"),
         ]
 
