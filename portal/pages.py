@@ -15,7 +15,7 @@ from operator import and_, or_
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractYear
 from django.http import QueryDict, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -202,26 +202,28 @@ def choice_facet_counts(
 def region_facet_counts(
     queryset: QuerySet, facet: RegionFacet, current: Region | None
 ) -> FacetResult:
-    """Every region with at least one matching row in it or below it, in hierarchy order."""
-    inside = (
-        queryset.order_by()
-        .filter(**{f"{facet.path_field}__startswith": OuterRef("path")})
-        .annotate(group=F("pk") * 0)
-        .values("group")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    """Every region with at least one matching row in it or below it, in hierarchy order.
+
+    Rows are counted once per region path (one GROUP BY), then rolled up to every ancestor
+    in Python: linear in rows and regions, where a correlated count per region would join
+    the whole table once per region. A second query names the regions that have rows.
+    """
+    per_path = queryset.order_by().values_list(facet.path_field).annotate(n=Count("pk"))
+    totals: dict[int, int] = {}
+    for path, count in per_path:
+        for part in (path or "").strip("/").split("/"):
+            if part:
+                totals[int(part)] = totals.get(int(part), 0) + count
     regions = (
-        Region.objects.annotate(n=Subquery(inside[:1]))
-        .filter(n__gt=0)
+        Region.objects.filter(pk__in=list(totals))
         .order_by("path")
-        .values_list("slug", "name_en", "name_zh", "depth", "n")
+        .values_list("pk", "slug", "name_en", "name_zh", "depth")
     )
     chosen = current.slug if current else None
     result = FacetResult(param=facet.param, label=str(_("Region")))
-    for slug, name_en, name_zh, depth, count in regions:
+    for pk, slug, name_en, name_zh, depth in regions:
         result.options.append(
-            FacetOption(slug, name_en, count, slug == chosen, depth=depth, label_zh=name_zh)
+            FacetOption(slug, name_en, totals[pk], slug == chosen, depth=depth, label_zh=name_zh)
         )
     return result
 
