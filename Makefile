@@ -50,3 +50,11 @@ bench: venv ## benchmark on its own PostgreSQL/Redis (.local/bench); BENCH_COMPA
 
 bench-data: venv ## seed (or reuse) the benchmark template database only (BENCH_COMPANIES=...)
 	$(PY) -m bench.run data
+
+.PHONY: fuzz reliability
+
+fuzz: venv ## schemathesis against a real gunicorn on its own database (test-artifacts/fuzz-report.xml)
+	$(PY) scripts/fuzz.py
+
+reliability: venv ## fault drills on their own PostgreSQL/Redis + matrix + fuzz + backup; prints the summary
+	$(PY) scripts/reliability.py $(RELIABILITY_ARGS)
