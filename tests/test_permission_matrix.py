@@ -13,6 +13,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import factory
 import pytest
@@ -367,6 +368,13 @@ def unthrottled(settings):
         logger.setLevel(level)
 
 
+def _record_figures(**figures) -> None:
+    """For the `make reliability` summary table (test-artifacts is git-ignored)."""
+    out = Path(__file__).resolve().parent.parent / "test-artifacts" / "reliability"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "permission_matrix.json").write_text(json.dumps(figures, indent=2))
+
+
 # The tests --------------------------------------------------------------------------------
 
 
@@ -401,6 +409,13 @@ def test_every_pattern_method_and_role_matches_the_table(world, roles, unthrottl
                     leaked &= matrix.INVESTOR_FORBIDDEN_FIELDS
                     if leaked:
                         leaks.append(f"{method} {path}: {sorted(leaked)}")
+    _record_figures(
+        endpoints=len(walk()),
+        roles=len(matrix.ROLES),
+        checks=checked,
+        mismatches=len(mismatches),
+        leaks=len(leaks),
+    )
     assert checked > 500
     assert not mismatches, f"{len(mismatches)} of {checked} differ:\n" + "\n".join(mismatches)
     assert not leaks, "Investor responses leak curator-only fields:\n" + "\n".join(leaks)
