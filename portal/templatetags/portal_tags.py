@@ -1,4 +1,4 @@
-"""Template helpers of the analyst pages. Everything is escaped through format_html; nothing is marked safe by hand."""
+"""Template helpers of the analyst pages: everything goes through format_html (escaped)."""
 
 from django import template
 from django.utils.html import format_html
