@@ -115,8 +115,8 @@ def backup_round_trip(env: dict) -> dict:
         env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     text = restore.stdout + restore.stderr
-    tables = re.search(r"(\d+) tables?", text)
-    mismatches = re.search(r"(\d+) mismatch", text)
+    tables = re.search(r"tables: (\d+)", text)  # restore --verify: "tables: N, mismatches: M"
+    mismatches = re.search(r"mismatches: (\d+)", text)
     return {
         "returncode": restore.returncode,
         "tables": int(tables.group(1)) if tables else None,
