@@ -190,4 +190,5 @@ class ChangeAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
 from portal.metrics import admin as metrics_admin  # noqa: E402, F401 - registers Metric

@@ -333,7 +333,6 @@ class ApiToken(models.Model):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
-
 # Metrics -----------------------------------------------------------------------------------
 # Derived figures computed from the curated tables by set-based SQL (see portal/metrics/).
 # They are never edited by hand, so they are not CuratedModels and not audited: auditing them

@@ -129,32 +129,68 @@ PRECISIONS = {"day", "month", "year"}
 VERIFICATION = {"verified", "pending", "disputed"}
 OWNERSHIP_TYPES = {"foreign_invested", "domestic", "joint_venture", "state_owned"}
 MODALITIES = {
-    "cell_therapy", "car_t", "tcr_t", "nk_cell", "stem_cell", "gene_therapy", "gene_diagnostics",
-    "small_molecule", "biologics", "inhalation", "vaccine", "testing_services", "other",
+    "cell_therapy",
+    "car_t",
+    "tcr_t",
+    "nk_cell",
+    "stem_cell",
+    "gene_therapy",
+    "gene_diagnostics",
+    "small_molecule",
+    "biologics",
+    "inhalation",
+    "vaccine",
+    "testing_services",
+    "other",
 }
 COMPANY_KINDS = {"company", "institution"}
 FACILITY_KINDS = {"manufacturing", "innovation_center", "biobank", "testing_lab", "office"}
 FACILITY_STATUSES = {"announced", "planned", "under_construction", "operational", "closed"}
 PROJECT_KINDS = {
-    "new_facility", "expansion", "equity_investment", "cooperation_agreement", "rd_program",
+    "new_facility",
+    "expansion",
+    "equity_investment",
+    "cooperation_agreement",
+    "rd_program",
 }
 AMOUNT_KINDS = {"capital_expenditure", "commitment", "expected_annual_output"}
 PROJECT_STATUSES = {"announced", "signed", "under_construction", "operational", "cancelled"}
 MILESTONE_KINDS = {
-    "clinical_trial_approval", "registration_filing", "market_authorization", "commercial_launch",
+    "clinical_trial_approval",
+    "registration_filing",
+    "market_authorization",
+    "commercial_launch",
     "breakthrough_designation",
 }
 POLICY_KINDS = {
-    "law", "regulation", "action_plan", "plan", "opinion", "notice", "announcement",
+    "law",
+    "regulation",
+    "action_plan",
+    "plan",
+    "opinion",
+    "notice",
+    "announcement",
     "negative_list",
 }
 PROVISION_KINDS = {
-    "preamble", "principle", "objective", "task", "subsidy", "restriction", "facilitation",
-    "target", "assurance",
+    "preamble",
+    "principle",
+    "objective",
+    "task",
+    "subsidy",
+    "restriction",
+    "facilitation",
+    "target",
+    "assurance",
 }
 TARGET_METRICS = {
-    "clinical_trial_approvals", "market_authorizations", "facilities_operational", "companies",
-    "investment_amount", "industry_scale", "other",
+    "clinical_trial_approvals",
+    "market_authorizations",
+    "facilities_operational",
+    "companies",
+    "investment_amount",
+    "industry_scale",
+    "other",
 }
 COMPARATORS = {"exactly", "more_than", "at_least", "about", "less_than", "at_most"}
 RELATION_KINDS = {"implements", "amends", "supersedes", "relates_to", "based_on"}
@@ -271,34 +307,54 @@ SCHEMAS = {
         "name_en": (True, STR),
         "name_zh": (True, nullable(STR)),
         "name_zh_provenance": (True, nullable(PROVENANCE)),
-        "aliases": (True, list_of({
-            "name": (True, STR),
-            "language": (True, STR),
-            "provenance": (True, PROVENANCE),
-        })),
-        "ownership": (True, list_of({
-            "type": (True, OWNERSHIP_TYPES),
-            "effective_from": (True, nullable(DATE)),
-            "effective_to": (True, nullable(DATE)),
-        })),
+        "aliases": (
+            True,
+            list_of(
+                {
+                    "name": (True, STR),
+                    "language": (True, STR),
+                    "provenance": (True, PROVENANCE),
+                }
+            ),
+        ),
+        "ownership": (
+            True,
+            list_of(
+                {
+                    "type": (True, OWNERSHIP_TYPES),
+                    "effective_from": (True, nullable(DATE)),
+                    "effective_to": (True, nullable(DATE)),
+                }
+            ),
+        ),
         "headquarters_country": (True, nullable(("country",))),
         "parent": (True, nullable(SLUG)),
-        "listings": (True, list_of({
-            "exchange": (True, STR),
-            "ticker": (True, STR),  # a listing without a ticker cannot be stored
-        })),
+        "listings": (
+            True,
+            list_of(
+                {
+                    "exchange": (True, STR),
+                    "ticker": (True, STR),  # a listing without a ticker cannot be stored
+                }
+            ),
+        ),
         "modalities": (True, list_of(MODALITIES)),
         "registered_region": (True, nullable(SLUG)),
         "website": (True, nullable(STR)),
         "description": (True, nullable(STR)),
-        "scope_events": (True, list_of({
-            "date": (True, nullable(DATE)),
-            "date_precision": (False, nullable(PRECISIONS)),
-            "description": (True, STR),
-            "modalities": (True, list_of(MODALITIES)),
-            "notes": (False, nullable(STR)),
-            "citations": (True, CITATIONS),
-        })),
+        "scope_events": (
+            True,
+            list_of(
+                {
+                    "date": (True, nullable(DATE)),
+                    "date_precision": (False, nullable(PRECISIONS)),
+                    "description": (True, STR),
+                    "modalities": (True, list_of(MODALITIES)),
+                    "notes": (False, nullable(STR)),
+                    "citations": (True, CITATIONS),
+                }
+            ),
+        ),
         "notes": (False, nullable(STR)),
         "citations": (True, CITATIONS),
     },
@@ -381,27 +437,37 @@ SCHEMAS = {
         "expires_on": (True, nullable(DATE)),
         "repealed_on": (True, nullable(DATE)),
         "summary": (True, nullable(STR)),
-        "provisions": (True, list_of({
-            "path": (True, STR),
-            "heading": (True, nullable(STR)),
-            "kind": (True, PROVISION_KINDS),
-            "text": (True, STR),
-            "responsible_authorities": (True, list_of(SLUG)),
-            "citations": (True, CITATIONS),
-        })),
-        "targets": (True, list_of({
-            "slug": (True, SLUG),
-            "provision": (True, STR),
-            "metric": (True, TARGET_METRICS),
-            "description": (True, STR),
-            "comparator": (True, COMPARATORS),
-            "value": (True, DECIMAL),
-            "unit": (True, STR),
-            "period_start": (True, nullable(DATE)),
-            "deadline": (True, nullable(DATE)),
-            "region": (True, SLUG),
-            "citations": (True, CITATIONS),
-        })),
+        "provisions": (
+            True,
+            list_of(
+                {
+                    "path": (True, STR),
+                    "heading": (True, nullable(STR)),
+                    "kind": (True, PROVISION_KINDS),
+                    "text": (True, STR),
+                    "responsible_authorities": (True, list_of(SLUG)),
+                    "citations": (True, CITATIONS),
+                }
+            ),
+        ),
+        "targets": (
+            True,
+            list_of(
+                {
+                    "slug": (True, SLUG),
+                    "provision": (True, STR),
+                    "metric": (True, TARGET_METRICS),
+                    "description": (True, STR),
+                    "comparator": (True, COMPARATORS),
+                    "value": (True, DECIMAL),
+                    "unit": (True, STR),
+                    "period_start": (True, nullable(DATE)),
+                    "deadline": (True, nullable(DATE)),
+                    "region": (True, SLUG),
+                    "citations": (True, CITATIONS),
+                }
+            ),
+        ),
         "notes": (False, nullable(STR)),
         "citations": (True, CITATIONS),
     },
@@ -568,11 +634,16 @@ def test_records_match_schema(name):
 
 def test_status_enums_per_file():
     errors = []
-    for name, allowed in (("facilities.yaml", FACILITY_STATUSES), ("projects.yaml", PROJECT_STATUSES)):
+    for name, allowed in (
+        ("facilities.yaml", FACILITY_STATUSES),
+        ("projects.yaml", PROJECT_STATUSES),
+    ):
         for i, record in enumerate(load(name)):
             for entry in record.get("status_history", []):
                 if entry.get("status") not in allowed:
-                    errors.append(f"{record_label(name, i, record)}: status {entry.get('status')!r}")
+                    errors.append(
+                        f"{record_label(name, i, record)}: status {entry.get('status')!r}"
+                    )
     assert not errors, "\n".join(errors)
 
 
@@ -587,7 +658,7 @@ def test_sources_point_at_seed_files():
 
 def test_every_record_has_a_citation():
     missing = []
-    for name, label, record in all_records():
+    for _file, label, record in all_records():
         if not record.get("citations"):
             missing.append(label)
         # nested records that carry their own evidence
@@ -666,9 +737,14 @@ def test_region_tree():
             errors.append(f"{slug}: unknown parent {parent}")
             continue
         child_rank, parent_rank = REGION_RANK[region["kind"]], REGION_RANK[regions[parent]["kind"]]
-        zone_in_zone = region["kind"] in {"zone", "park"} and regions[parent]["kind"] in {"zone", "park"}
+        zone_in_zone = region["kind"] in {"zone", "park"} and regions[parent]["kind"] in {
+            "zone",
+            "park",
+        }
         if not (parent_rank < child_rank or zone_in_zone):
-            errors.append(f"{slug} ({region['kind']}) cannot sit under {parent} ({regions[parent]['kind']})")
+            errors.append(
+                f"{slug} ({region['kind']}) cannot sit under {parent} ({regions[parent]['kind']})"
+            )
         if region["kind"] == "country":
             errors.append(f"{slug}: a country must be a root")
         # walk up: no cycles, every Chinese region ends at china
@@ -682,7 +758,9 @@ def test_region_tree():
         else:
             if regions[top]["kind"] != "country":
                 errors.append(f"{slug}: tree does not end at a country")
-    assert regions["shanghai"]["kind"] == "municipality" and regions["shanghai"]["parent"] == "china"
+    assert (
+        regions["shanghai"]["kind"] == "municipality" and regions["shanghai"]["parent"] == "china"
+    )
     for slug, region in regions.items():
         has_coords = region["latitude"] is not None
         if has_coords != (region["longitude"] is not None):
@@ -715,7 +793,13 @@ def test_slug_references_resolve():
 
     for slug, company in companies.items():
         ref(f"company {slug}.parent", company["parent"], companies, "company", True)
-        ref(f"company {slug}.registered_region", company["registered_region"], regions, "region", True)
+        ref(
+            f"company {slug}.registered_region",
+            company["registered_region"],
+            regions,
+            "region",
+            True,
+        )
     for slug, facility in facilities.items():
         ref(f"facility {slug}.company", facility["company"], companies, "company")
         ref(f"facility {slug}.region", facility["region"], regions, "region")
@@ -750,7 +834,9 @@ def test_slug_references_resolve():
                 ref(f"policy {slug}:{provision['path']}", authority, authorities, "authority")
         for target in policy["targets"]:
             if target["provision"] not in paths:
-                errors.append(f"target {target['slug']}: no provision {target['provision']!r} in {slug}")
+                errors.append(
+                    f"target {target['slug']}: no provision {target['provision']!r} in {slug}"
+                )
             ref(f"target {target['slug']}.region", target["region"], regions, "region")
     for relation in load("policy_relations.yaml"):
         ref("relation.from", relation["from"], policies, "policy")
@@ -768,10 +854,24 @@ def test_action_plan_structure():
     plan = by_slug("policies.yaml")[ACTION_PLAN]
     provisions = plan["provisions"]
     tasks = [p for p in provisions if re.fullmatch(r"IV\.\d+", p["path"])]
-    assert [p["path"] for p in tasks] == [f"IV.{n}" for n in range(1, 14)], "13 key tasks IV.1-IV.13"
+    assert [p["path"] for p in tasks] == [f"IV.{n}" for n in range(1, 14)], (
+        "13 key tasks IV.1-IV.13"
+    )
     paths = [p["path"] for p in provisions]
-    for required in ("preamble", "I", "II.1", "II.2", "II.3", "II.4", "III", "III.1", "III.2",
-                     "V.1", "V.2", "V.3"):
+    for required in (
+        "preamble",
+        "I",
+        "II.1",
+        "II.2",
+        "II.3",
+        "II.4",
+        "III",
+        "III.1",
+        "III.2",
+        "V.1",
+        "V.2",
+        "V.3",
+    ):
         assert required in paths, f"Action Plan provision {required} missing"
     # provisions are ordered as in the document
     text = source_text(sources_by_key()[plan["citations"][0]["source"]]["seed_file"])
@@ -794,7 +894,9 @@ def _named_units(provision_text: str) -> list[str] | None:
 
 def test_action_plan_responsible_authorities_match_text():
     plan = by_slug("policies.yaml")[ACTION_PLAN]
-    lookup = {name: slug for slug, names in AUTHORITY_NAMES_IN_ACTION_PLAN.items() for name in names}
+    lookup = {
+        name: slug for slug, names in AUTHORITY_NAMES_IN_ACTION_PLAN.items() for name in names
+    }
     errors = []
     for provision in plan["provisions"]:
         path, listed = provision["path"], provision["responsible_authorities"]
@@ -844,11 +946,19 @@ def test_dates_amounts_and_currencies():
         if policy["published_on"] and end and policy["published_on"] > end:
             errors.append(f"{policy['slug']}: published after it expired")
         for target in policy["targets"]:
-            if target["period_start"] and target["deadline"] and target["period_start"] > target["deadline"]:
+            if (
+                target["period_start"]
+                and target["deadline"]
+                and target["period_start"] > target["deadline"]
+            ):
                 errors.append(f"target {target['slug']}: period_start after deadline")
     for company in load("companies.yaml"):
         for own in company["ownership"]:
-            if own["effective_from"] and own["effective_to"] and own["effective_from"] > own["effective_to"]:
+            if (
+                own["effective_from"]
+                and own["effective_to"]
+                and own["effective_from"] > own["effective_to"]
+            ):
                 errors.append(f"{company['slug']}: ownership dates reversed")
     for name in ("facilities.yaml", "projects.yaml"):
         for record in load(name):
@@ -859,8 +969,12 @@ def test_dates_amounts_and_currencies():
                 errors.append(f"{name}[{record['slug']}]: empty status_history")
     for project in load("projects.yaml"):
         has_amount = project["amount"] is not None
-        if has_amount != (project["currency"] is not None) or has_amount != (project["amount_kind"] is not None):
-            errors.append(f"project {project['slug']}: amount, currency and amount_kind go together")
+        if has_amount != (project["currency"] is not None) or has_amount != (
+            project["amount_kind"] is not None
+        ):
+            errors.append(
+                f"project {project['slug']}: amount, currency and amount_kind go together"
+            )
     for rate in load("exchange_rates.yaml"):
         if Decimal(rate["rate_to_cny"]) <= 0:
             errors.append(f"exchange rate {rate['currency']}: rate must be positive")
@@ -873,7 +987,9 @@ def test_amount_kinds_follow_the_cited_wording():
     """An expected annual output value is never recorded as investment, and vice versa."""
     errors = []
     for project in load("projects.yaml"):
-        amount_citations = [norm(c["excerpt"]).lower() for c in project["citations"] if c.get("field") == "amount"]
+        amount_citations = [
+            norm(c["excerpt"]).lower() for c in project["citations"] if c.get("field") == "amount"
+        ]
         if project["amount"] is None:
             continue
         if not amount_citations:
@@ -881,14 +997,15 @@ def test_amount_kinds_follow_the_cited_wording():
             continue
         says_output = any("output value" in e for e in amount_citations)
         if says_output != (project["amount_kind"] == "expected_annual_output"):
-            errors.append(f"{project['slug']}: amount_kind {project['amount_kind']} vs wording {amount_citations}")
+            errors.append(
+                f"{project['slug']}: amount_kind {project['amount_kind']} "
+                f"vs wording {amount_citations}"
+            )
     assert not errors, "\n".join(errors)
 
 
 def test_business_scope_events_are_dated_and_cited():
-    events = [
-        (c["slug"], e) for c in load("companies.yaml") for e in c["scope_events"]
-    ]
+    events = [(c["slug"], e) for c in load("companies.yaml") for e in c["scope_events"]]
     assert events, "the business-scope changes of the foreign-invested companies are recorded"
     for slug, event in events:
         assert event["modalities"], f"{slug}: scope event without modalities"

@@ -32,5 +32,4 @@ def test_within_includes_sub_regions_and_excludes_siblings():
     inside = factories.FacilityFactory(region=pudong)
     factories.FacilityFactory(region=beijing)
 
-
     assert list(Facility.objects.within(shanghai)) == [inside]

@@ -185,7 +185,7 @@ SPECTACULAR_SETTINGS = {
     "for the cell and gene therapy industry in China, every fact with its citations. "
     "Authenticate with `Authorization: Bearer <token>` (`manage.py issue_token`). Lists use "
     "cursor pagination (`next`), `?format=csv` exports, ETag/If-None-Match; writes need "
-    "If-Match. Errors: `{\"error\": {status, code, message, fields}}`.",
+    'If-Match. Errors: `{"error": {status, code, message, fields}}`.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
