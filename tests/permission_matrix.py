@@ -82,10 +82,10 @@ ENDPOINTS: dict[str, dict[str, dict]] = {
     "/i18n/setlang/": dict.fromkeys(("GET", "POST", "PUT", "PATCH", "DELETE"), PUBLIC),
     # API infrastructure ----------------------------------------------------------------
     # The schema and docs describe the API and hold no data: public. Swagger is a DRF view, so
-    # a bad token presented to it is still refused; ReDoc is a plain page for any method.
+    # a bad token presented to it is still refused; ReDoc is a plain GET-only page.
     "/api/v1/schema/": {"GET": PUBLIC},
     "/api/v1/docs/": {"GET": roles(ALLOW, investor_expired=401, investor_revoked=401)},
-    "/api/v1/docs/redoc/": dict.fromkeys(("GET", "POST", "PUT", "PATCH", "DELETE"), PUBLIC),
+    "/api/v1/docs/redoc/": {"GET": PUBLIC},
     "/api/v1/changes/": {"GET": API_READ},
     # API resources: list (+ create), detail (+ change + delete) -----------------------
     **api_resource("companies", writable=True),

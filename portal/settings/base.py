@@ -96,6 +96,10 @@ DATABASES["default"]["OPTIONS"]["pool"] = {
     "max_size": env.int("DATABASE_POOL_MAX", default=8),
     "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5.0),
 }
+# With the pool this makes Django pass check=ConnectionPool.check_connection: each connection is
+# tested as it is handed out (one empty round trip), so after a PostgreSQL restart the pool
+# does not give its idle, dead connections to requests first.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 3)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -64,8 +64,8 @@ def test_redis_killed_mid_storm_loses_no_recompute(
 
     def editor(index: int) -> None:
         nonlocal done
-        mine = [InvestmentProject.objects.get(pk=p.pk) for p in projects[index::THREADS]]
         try:
+            mine = [InvestmentProject.objects.get(pk=p.pk) for p in projects[index::THREADS]]
             for n in range(EDITS // THREADS):
                 project = mine[n % len(mine)]
                 started = time.monotonic()
@@ -106,6 +106,7 @@ def test_redis_killed_mid_storm_loses_no_recompute(
     for thread in [*threads, reader_thread]:
         thread.start()
     killed = restarted = False
+    killed_at = restarted_at = None
     deadline = time.monotonic() + 80
     while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
         if not killed and done >= KILL_AFTER:
@@ -119,8 +120,11 @@ def test_redis_killed_mid_storm_loses_no_recompute(
         thread.join(timeout=30)
     if not restarted:
         own_services.start_redis()
+        restarted_at = done
     stop_reader.set()
     reader_thread.join(timeout=30)
+    # The worker lost its broker too; it must reconnect by itself (bounded wait, not timed).
+    worker_back = any(celery_worker_process.ping(timeout=1) for _ in range(60))
 
     # What the outage cost before any catch-up: subjects whose metrics predate their changes.
     since = min(p.created_at for p in InvestmentProject.objects.all())
@@ -150,9 +154,11 @@ def test_redis_killed_mid_storm_loses_no_recompute(
         stale_before_reconcile=stale_before,
         metrics_compared=len(fresh),
         recomputes_lost=len(lost),
+        worker_reconnected=worker_back,
     )
     assert done == EDITS, figures
     assert not edit_errors, edit_errors[:5]
     assert reads["errors"] == 0, figures
     assert lost == [], lost[:10]
+    assert worker_back, celery_worker_process.log_tail()
     assert len(fresh) > 0
