@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 
 from companies.models import Company, CompanyAlias, Facility, FacilityStatusChange
 from policies.engine import task11
@@ -341,6 +342,10 @@ def add_bulk(world: World, n: int, *, tag: str = "bulk") -> None:
         for i in range(n)
     )
     del projects
+    # Production tables are autoanalysed; rows inserted inside the test's transaction are not,
+    # and with "empty" statistics the planner nests loops over 1,000-row joins for minutes.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def _days(i: int) -> datetime.timedelta:
