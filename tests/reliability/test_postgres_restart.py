@@ -68,8 +68,9 @@ def test_requests_fail_cleanly_while_postgres_restarts_and_recover(transactional
         thread.start()
     try:
         assert _bounded_wait(lambda: count("before", lambda s: s == 200) >= 30)
-        phase["name"] = "down"
+        phase["name"] = "stopping"  # requests in flight now may still be answered
         own_services.stop_postgres(mode="fast")
+        phase["name"] = "down"
         assert _bounded_wait(lambda: count("down") >= 30)
         health_down = Client().get("/healthz")
         phase["name"] = "restarting"

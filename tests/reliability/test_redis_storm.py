@@ -124,7 +124,19 @@ def test_redis_killed_mid_storm_loses_no_recompute(
     stop_reader.set()
     reader_thread.join(timeout=30)
     # The worker lost its broker too; it must reconnect by itself (bounded wait, not timed).
-    worker_back = any(celery_worker_process.ping(timeout=1) for _ in range(60))
+    # Known failure (kombu/celery): with acks_late messages unacked at the moment of the loss
+    # the worker dies with "Unrecoverable error: AttributeError(... 'hostname')" while
+    # restoring them; see docs/reliability.md.
+    worker_back = False
+    for _ in range(60):
+        if celery_worker_process.process.poll() is not None:
+            break  # the worker process exited: it will not come back by itself
+        try:
+            worker_back = celery_worker_process.ping(timeout=1)
+        except Exception:  # noqa: BLE001 - the test process's own broker connection was cut too
+            worker_back = False
+        if worker_back:
+            break
 
     # What the outage cost before any catch-up: subjects whose metrics predate their changes.
     since = min(p.created_at for p in InvestmentProject.objects.all())
