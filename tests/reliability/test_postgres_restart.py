@@ -104,7 +104,10 @@ def test_requests_fail_cleanly_while_postgres_restarts_and_recover(transactional
         healthz_up=health_up.json(),
     )
     assert down, figures
-    assert all(status == 503 and clean for status, clean, _ in down), down[:5]
+    # Answers that need the database are clean 503s; a page served from the cache may still
+    # be a 200 (that is the point of the cache), never a 500.
+    assert any(status == 503 for status, _, _ in down), down[:5]
+    assert all(clean and status in (200, 503) for status, clean, _ in down), down[:5]
     assert not unclean, unclean[:5]
     # The pool tests each connection it hands out (CONN_HEALTH_CHECKS), so no request that
     # starts after the restart gets one of the dead connections.
