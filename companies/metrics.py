@@ -166,32 +166,13 @@ registry.register_family(
 # Which subjects a change affects: both row images (old and new) are mapped, so a facility
 # moved from one region to another dirties both.
 registry.register_change_mapping(
-    "companies_company",
-    """
-SELECT 'company' AS subject_type, (r.data ->> 'id')::bigint AS subject_id, r.change_id
-  FROM {rows} r
-UNION ALL
-SELECT 'region', (r.data ->> 'registered_region_id')::bigint, r.change_id FROM {rows} r
-""",
+    "companies_company", registry.company_and_region_mapping("id", "registered_region_id")
 )
 registry.register_change_mapping(
-    "companies_ownershipperiod",
-    """
-SELECT 'company' AS subject_type, (r.data ->> 'company_id')::bigint AS subject_id, r.change_id
-  FROM {rows} r
-UNION ALL
-SELECT 'region', c.registered_region_id, r.change_id
-  FROM {rows} r JOIN companies_company c ON c.id = (r.data ->> 'company_id')::bigint
-""",
+    "companies_ownershipperiod", registry.company_and_region_mapping("company_id")
 )
 registry.register_change_mapping(
-    "companies_facility",
-    """
-SELECT 'company' AS subject_type, (r.data ->> 'company_id')::bigint AS subject_id, r.change_id
-  FROM {rows} r
-UNION ALL
-SELECT 'region', (r.data ->> 'region_id')::bigint, r.change_id FROM {rows} r
-""",
+    "companies_facility", registry.company_and_region_mapping("company_id", "region_id")
 )
 registry.register_change_mapping(
     "companies_facilitystatuschange",

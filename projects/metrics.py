@@ -265,23 +265,10 @@ registry.register_family(
 )
 
 registry.register_change_mapping(
-    "projects_investmentproject",
-    """
-SELECT 'company' AS subject_type, (r.data ->> 'company_id')::bigint AS subject_id, r.change_id
-  FROM {rows} r
-UNION ALL
-SELECT 'region', (r.data ->> 'region_id')::bigint, r.change_id FROM {rows} r
-""",
+    "projects_investmentproject", registry.company_and_region_mapping("company_id", "region_id")
 )
 registry.register_change_mapping(
-    "projects_product",
-    """
-SELECT 'company' AS subject_type, (r.data ->> 'company_id')::bigint AS subject_id, r.change_id
-  FROM {rows} r
-UNION ALL
-SELECT 'region', c.registered_region_id, r.change_id
-  FROM {rows} r JOIN companies_company c ON c.id = (r.data ->> 'company_id')::bigint
-""",
+    "projects_product", registry.company_and_region_mapping("company_id")
 )
 registry.register_change_mapping(
     "projects_regulatorymilestone",

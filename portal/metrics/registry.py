@@ -75,6 +75,31 @@ def register_change_mapping(table: str, sql: str) -> None:
         _change_mappings.append((table, sql))
 
 
+_COMPANY_SUBJECT = """
+SELECT 'company' AS subject_type, (r.data ->> '{company}')::bigint AS subject_id, r.change_id
+  FROM {{rows}} r
+UNION ALL
+"""
+_OWN_REGION = """SELECT 'region', (r.data ->> '{region}')::bigint, r.change_id FROM {{rows}} r
+"""
+_REGISTERED_REGION = """SELECT 'region', c.registered_region_id, r.change_id
+  FROM {{rows}} r JOIN companies_company c ON c.id = (r.data ->> '{company}')::bigint
+"""
+
+
+def company_and_region_mapping(company_column: str, region_column: str | None = None) -> str:
+    """Mapping SQL for a row that names its company directly.
+
+    The region is the row's own `region_column`, or, when None, the company's registered region.
+    """
+    for column in (company_column, region_column or "id"):
+        # Column names come from code; refuse anything that is not a plain identifier.
+        if not column.isidentifier():
+            raise ValueError(f"not a column name: {column!r}")
+    region = _OWN_REGION if region_column else _REGISTERED_REGION
+    return (_COMPANY_SUBJECT + region).format(company=company_column, region=region_column)
+
+
 def register_expansion(sql: str) -> None:
     if sql not in _expansions:
         _expansions.append(sql)
