@@ -191,7 +191,7 @@ class ChangeFeedView(ApiView):
                         "change": row["id"],
                         "resource": resource.name,
                         "id": pk,
-                        "slug": key,
+                        "slug": None if key is None else str(key),
                         "action": action,
                         "occurred_at": row["occurred_at"],
                         "data": item,
