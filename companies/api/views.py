@@ -1,5 +1,7 @@
 """API resources of the companies app: companies and facilities (fast lists, details, writes)."""
 
+from django.db.models import Value
+from django.db.models.functions import NullIf
 from rest_framework import serializers
 
 from companies import selectors, services
@@ -9,11 +11,18 @@ from companies.filtersets import CompanyFilterSet, FacilityFilterSet
 from companies.models import Company, Facility
 from portal.api.resources import Brief, Resource, Writes, register
 
+
+def _company_rows():
+    # An unknown website is stored as "" (URLField, blank=True); the API serves it as null, so
+    # every value it serves matches the schema's `format: uri`.
+    return selectors.company_api_list().annotate(website_or_null=NullIf("website", Value("")))
+
+
 companies = register(
     Resource(
         name="companies",
         model=Company,
-        selector=selectors.company_api_list,
+        selector=_company_rows,
         fields=(
             "kind",
             "name_en",
@@ -22,17 +31,18 @@ companies = register(
             "description",
             "headquarters_country",
             "modalities",
-            "website",
+            ("website", "website_or_null"),
             "ownership_type",
             "created_at",
             "updated_at",
         ),
         schema_fields={
+            "website": serializers.URLField(allow_null=True, help_text="Null when unknown."),
             "ownership_type": serializers.ChoiceField(
                 choices=OwnershipType.choices,
                 allow_null=True,
                 help_text="Ownership type in force today.",
-            )
+            ),
         },
         briefs=(Brief("registered_region", "regions"), Brief("parent", "companies")),
         filterset_class=CompanyFilterSet,

@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.test import Client
+
 from companies.models import Company
 from tests.api_mixins import CitedResourceTests, ResourceApiTests
 from tests.factories import CompanyFactory, OwnershipPeriodFactory, RegionFactory
@@ -65,3 +67,16 @@ class TestCompaniesApi(CitedResourceTests, ResourceApiTests):
             "url": "http://testserver/api/v1/regions/xuhui/",
         }
         assert item["parent"] is None
+
+    def test_unknown_website_is_null_as_the_schema_says(self, client):
+        # Stored as "" (blank URLField); "" is not a `format: uri` value, null is declared.
+        unknown = CompanyFactory(website="")
+        known = CompanyFactory(website="https://example.com/")
+        for company, expected in ((unknown, None), (known, "https://example.com/")):
+            assert client.get(self.detail_url(company)).json()["website"] == expected
+        listed = {i["slug"]: i["website"] for i in client.get(self.list_url()).json()["results"]}
+        assert listed[unknown.slug] is None
+        assert listed[known.slug] == "https://example.com/"
+        schema = Client().get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+        website = schema.json()["components"]["schemas"]["Company"]["properties"]["website"]
+        assert website["format"] == "uri" and website["nullable"] is True
