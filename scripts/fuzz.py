@@ -3,6 +3,7 @@
 
 1. (re)creates the database FUZZ_DATABASE (default `portal_fuzz`) on the PostgreSQL of
    DATABASE_URL (default the project-local server), migrates it and loads the curated data;
+   empties its Redis database FUZZ_REDIS_URL (default local DB 11: cache, broker);
 2. creates a superuser `fuzz-admin` and issues it a token with `manage.py issue_token` (a
    staff token reaches the write paths too: validation, If-Match, conflicts);
 3. starts gunicorn on a spare loopback port (DEBUG off, throttling raised so the fuzzer is
@@ -100,6 +101,11 @@ def main() -> int:
     )
     log(f"database {database} on {urlparse(server_url).netloc}")
     recreate_database(server_url, database)
+    # The database starts afresh, so must its cache: a page cached by an earlier run under the
+    # same data version would be served instead of what this code renders.
+    import redis
+
+    redis.Redis.from_url(redis_url, socket_connect_timeout=5).flushdb()
     for step in (["migrate", "--noinput"], ["load_curated_data"]):
         result = manage(env, *step, timeout=600)
         if result.returncode != 0:
