@@ -1,19 +1,47 @@
 """Conditional requests: data version, ETags, If-None-Match (304) and If-Match versions."""
 
+import datetime
 import hashlib
+import logging
 import re
+import time
 
-from django.db.models import Max
+from django.core.cache import caches
+from django.db import connection
 
 from portal.api.errors import PreconditionFailed, PreconditionRequired
 from portal.models import Change
 
 VERSION_TAG = re.compile(r'(?:W/)?"?(\d{1,10})(?:-[0-9a-f]{1,64})?"?')
+logger = logging.getLogger(__name__)
+# Bounds how long a page can stay stale when an older change id commits after a newer one
+# (the data version is max(id), not a commit order); every later change moves the key anyway.
+PAGE_CACHE_SECONDS = 60
+# After a cache failure, skip the page cache for a while instead of paying a timeout each time.
+CACHE_DOWN_SECONDS = 30.0
+_skip_cache_until = 0.0
+
+
+def data_state() -> tuple[int, int]:
+    """(data version, database oid). The version is the latest audit-log id: it grows with
+    every committed change of curated data. Cache keys add the oid, so a re-created database
+    (tests, benchmark clones) never meets entries of another one at the same version."""
+    # Plain SQL: this runs on every API request, and compiling the ORM aggregate cost more
+    # than the index-only lookup it asks for.
+    with connection.cursor() as cursor:
+        cursor.execute(_DATA_STATE_SQL)
+        version, oid = cursor.fetchone()
+    return version or 0, oid
 
 
 def data_version() -> int:
-    """Latest audit-log id: grows with every committed change of curated data."""
-    return Change.objects.aggregate(latest=Max("id"))["latest"] or 0
+    return data_state()[0]
+
+
+_DATA_STATE_SQL = (
+    f'SELECT max("id"), (SELECT oid FROM pg_database WHERE datname = current_database()) '  # noqa: S608 - constant
+    f'FROM "{Change._meta.db_table}"'
+)
 
 
 def _tags(header: str) -> list[str]:
@@ -33,6 +61,42 @@ def list_etag(version: int, request) -> str:
     query = "&".join(sorted(f"{k}={v}" for k, vs in request.GET.lists() for v in vs))
     raw = f"{version}|{request.path}|{query}|{request.accepted_renderer.format}"
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+def page_cache_key(state: tuple[int, int], request) -> str:
+    """Key of a rendered list page: data state, day (ownership "today"), host and query."""
+    query = "&".join(sorted(f"{k}={v}" for k, vs in request.GET.lists() for v in vs))
+    raw = (
+        f"{state}|{datetime.date.today().isoformat()}|{request.scheme}://{request.get_host()}"
+        f"|{request.path}|{query}|{request.accepted_renderer.format}"
+    )
+    return "api-page:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _cache_down(error: Exception) -> None:
+    global _skip_cache_until
+    logger.warning("API page cache unavailable, rendering uncached: %r", error)
+    _skip_cache_until = time.monotonic() + CACHE_DOWN_SECONDS
+
+
+def cached_page(key: str) -> bytes | None:
+    """The stored body, or None; a cache outage only means rendering the page again."""
+    if time.monotonic() < _skip_cache_until:
+        return None
+    try:
+        return caches["default"].get(key)
+    except Exception as error:  # noqa: BLE001 - any cache failure degrades to no cache
+        _cache_down(error)
+        return None
+
+
+def store_page(key: str, body: bytes) -> None:
+    if time.monotonic() < _skip_cache_until:
+        return
+    try:
+        caches["default"].set(key, body, PAGE_CACHE_SECONDS)
+    except Exception as error:  # noqa: BLE001
+        _cache_down(error)
 
 
 def detail_etag(version: int, body: bytes) -> str:

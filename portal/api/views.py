@@ -3,7 +3,7 @@
 import csv
 import re
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import path
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -86,10 +86,13 @@ class ApiView(GenericAPIView):
         if bad:
             raise ValidationError({key: ["Must not contain NUL characters."] for key in bad})
 
+    def data_state(self) -> tuple[int, int]:
+        if not hasattr(self, "_data_state"):
+            self._data_state = etags.data_state()
+        return self._data_state
+
     def data_version(self) -> int:
-        if not hasattr(self, "_data_version"):
-            self._data_version = etags.data_version()
-        return self._data_version
+        return self.data_state()[0]
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -140,6 +143,14 @@ class ResourceListView(ApiView):
         etag = etags.list_etag(self.data_version(), request)
         if etags.not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        # Pages of audited (versioned) resources are cached under the data version: any
+        # committed change of curated data moves every key, so a hit is the current page.
+        cache_key = None
+        if resource.versioned and request.accepted_renderer.format == "json":
+            cache_key = etags.page_cache_key(self.data_state(), request)
+            body = etags.cached_page(cache_key)
+            if body is not None:
+                return HttpResponse(body, content_type="application/json", headers={"ETag": etag})
         params = request.query_params
         ordering = parse_ordering(
             params.get("ordering"), resource.orderings, resource.default_ordering
@@ -158,8 +169,10 @@ class ResourceListView(ApiView):
         next_url = None
         if page.next_cursor:
             next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
-        body = {"next": next_url, "results": render_rows(resource, page.rows, urls)}
-        return Response(body, headers={"ETag": etag})
+        body = dumps({"next": next_url, "results": render_rows(resource, page.rows, urls)})
+        if cache_key is not None:
+            etags.store_page(cache_key, body)
+        return HttpResponse(body, content_type="application/json", headers={"ETag": etag})
 
     def _stream_csv(self, queryset, ordering):
         resource = self.resource
