@@ -67,6 +67,10 @@ COMPANY_CSV_COLUMNS = [
 ]
 
 
+# Every parameter the companies list page understands (its fragment cache varies on them).
+COMPANY_LIST_PARAMS = frozenset({"modality", "ownership", "kind", "region", "sort", "page"})
+
+
 def company_facets() -> list[ChoiceFacet]:
     return [
         ChoiceFacet("modality", _("Modality"), Modality.choices, _modality_overlap("modalities")),
@@ -86,6 +90,7 @@ def company_list(*, params, with_counts: bool = True) -> FilteredList:
         region_facet=RegionFacet("registered_region__path"),
         sorts=COMPANY_SORTS,
         with_counts=with_counts,
+        counts_cache="companies-list",
     )
 
 
@@ -165,6 +170,7 @@ def facility_list(*, params, with_counts: bool = True) -> FilteredList:
         region_facet=RegionFacet("region__path"),
         sorts=FACILITY_SORTS,
         with_counts=with_counts,
+        counts_cache="facilities-list",
     )
 
 

@@ -18,6 +18,7 @@ def company_list(request):
         template="companies/company_list.html",
         csv_columns=selectors.COMPANY_CSV_COLUMNS,
         csv_name="companies.csv",
+        cache_params=selectors.COMPANY_LIST_PARAMS,
     )
 
 

@@ -8,16 +8,22 @@ choice facets, so a list page costs a fixed number of queries whatever the table
 from __future__ import annotations
 
 import csv
+import datetime
+import hashlib
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import and_, or_
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import caches
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractYear
 from django.http import QueryDict, StreamingHttpResponse
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Citation, Region
@@ -41,6 +47,18 @@ SORT_LABELS = {
     "code": _("Code"),
 }
 MAX_PAGE = 10_000
+# Facet counts are keyed by the data version; the expiry only bounds the rare case of an
+# older change id committing after a newer one (the version is max(id), not commit order).
+COUNTS_CACHE_SECONDS = 300
+# Rendered list fragments (rows, facets, pagination), keyed by list_version() and the URL.
+LIST_CACHE_SECONDS = 300
+MAX_CACHED_PARAMS = 20
+# Large enough never to cut rows off; only there so the counted rows stay a subquery.
+COUNT_SUBQUERY_LIMIT = 2**62
+# Region facet levels always listed (0 country, 1 province / municipality); deeper regions
+# appear once their parent (or an ancestor's child on the way down) is selected.
+REGION_FACET_TOP_DEPTH = 1
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -172,21 +190,75 @@ def region_q(facet: RegionFacet, region: Region | None) -> Q | None:
     return Q(**{f"{facet.path_field}__startswith": region.path})
 
 
-def choice_facet_counts(
-    queryset: QuerySet, facets: Sequence[ChoiceFacet], filters: dict[str, Q | None], params
-) -> list[FacetResult]:
-    """Counts of every option of every facet in one aggregate query.
+class CountsCache:
+    """Facet counts of one list and filter combination, cached under the data version.
 
-    Each option counts rows matching every *other* active filter plus the option itself, so
-    ticking "operational" still shows how many "planned" rows there are.
+    Counting every option over the whole table is a scan per request (seconds at 100k
+    companies, the ownership facet being a subquery per row); the counts only change when
+    curated data does. The key holds the latest audit-log id (any committed change of an
+    audited table moves it), the day (ownership "today") and the filters' SQL conditions.
+    Only raw numbers are cached: labels are built per request, in the reader's language.
+    A cache outage only means counting again.
     """
+
+    def __init__(self, name: str, filters: dict[str, Q | None]):
+        from portal.api.etags import data_state
+
+        conditions = "|".join(f"{key}={q!r}" for key, q in sorted(filters.items()) if q)
+        raw = f"{data_state()}|{datetime.date.today().isoformat()}|{name}|{conditions}"
+        self.prefix = "facet-counts:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _cached_counts(cache: CountsCache | None, compute: Callable, part: str):
+    if cache is None:
+        return compute()
+    key = f"{cache.prefix}:{part}"
+    try:
+        value = caches["default"].get(key)
+    except Exception:
+        logger.warning("facet count cache unavailable", exc_info=True)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            caches["default"].set(key, value, COUNTS_CACHE_SECONDS)
+        except Exception:
+            logger.warning("facet count cache unavailable", exc_info=True)
+    return value
+
+
+def _choice_counts(
+    queryset: QuerySet, facets: Sequence[ChoiceFacet], filters: dict[str, Q | None]
+) -> dict[str, int]:
     aggregates = {}
     for index, facet in enumerate(facets):
         others = [q for key, q in filters.items() if key != facet.param and q is not None]
         for option_index, (value, _label) in enumerate(facet.choices):
             condition = reduce(and_, [*others, facet.lookup(value)])
             aggregates[f"f{index}_{option_index}"] = Count("pk", filter=condition)
-    counts = queryset.order_by().aggregate(**aggregates) if aggregates else {}
+    if not aggregates:
+        return {}
+    # The slice keeps the rows in a subquery PostgreSQL does not flatten: an annotation used
+    # by several options (a company's ownership today, a correlated subquery) is then
+    # computed once per row instead of once per option and row.
+    return queryset.order_by()[:COUNT_SUBQUERY_LIMIT].aggregate(**aggregates)
+
+
+def choice_facet_counts(
+    queryset: QuerySet,
+    facets: Sequence[ChoiceFacet],
+    filters: dict[str, Q | None],
+    params,
+    counts_cache: CountsCache | None = None,
+) -> list[FacetResult]:
+    """Counts of every option of every facet in one aggregate query.
+
+    Each option counts rows matching every *other* active filter plus the option itself, so
+    ticking "operational" still shows how many "planned" rows there are.
+    """
+    counts = _cached_counts(
+        counts_cache, lambda: _choice_counts(queryset, facets, filters), "choices"
+    )
     results = []
     for index, facet in enumerate(facets):
         chosen = set(facet.selected(params))
@@ -200,44 +272,65 @@ def choice_facet_counts(
 
 
 def region_facet_counts(
-    queryset: QuerySet, facet: RegionFacet, current: Region | None
+    queryset: QuerySet,
+    facet: RegionFacet,
+    current: Region | None,
+    counts_cache: CountsCache | None = None,
 ) -> FacetResult:
-    """Every region with at least one matching row in it or below it, in hierarchy order.
+    """Regions with at least one matching row in them or below them, in hierarchy order.
 
     Rows are counted once per region path (one GROUP BY), then rolled up to every ancestor
     in Python: linear in rows and regions, where a correlated count per region would join
     the whole table once per region. A second query names the regions that have rows.
+
+    The options are a tree opened along the selected region: the top levels (country,
+    provinces and municipalities) always, plus the children of the selected region and of
+    each of its ancestors. Listing every region with rows made the page's <select> thousands
+    of options (400 KB of HTML at 100k companies); picking a district is now a drill-down.
     """
-    per_path = queryset.order_by().values_list(facet.path_field).annotate(n=Count("pk"))
-    totals: dict[int, int] = {}
-    for path, count in per_path:
-        for part in (path or "").strip("/").split("/"):
-            if part:
-                totals[int(part)] = totals.get(int(part), 0) + count
-    regions = (
-        Region.objects.filter(pk__in=list(totals))
-        .order_by("path")
-        .values_list("pk", "slug", "name_en", "name_zh", "depth")
-    )
+
+    def compute():
+        per_path = queryset.order_by().values_list(facet.path_field).annotate(n=Count("pk"))
+        totals: dict[int, int] = {}
+        for path, count in per_path:
+            for part in (path or "").strip("/").split("/"):
+                if part:
+                    totals[int(part)] = totals.get(int(part), 0) + count
+        regions = (
+            Region.objects.filter(pk__in=list(totals))
+            .order_by("path")
+            .values_list("pk", "slug", "name_en", "name_zh", "depth", "parent_id")
+        )
+        return totals, list(regions)
+
+    totals, regions = _cached_counts(counts_cache, compute, "regions")
     chosen = current.slug if current else None
+    opened = {int(part) for part in current.path.strip("/").split("/") if part} if current else ()
     result = FacetResult(param=facet.param, label=str(_("Region")))
-    for pk, slug, name_en, name_zh, depth in regions:
+    for pk, slug, name_en, name_zh, depth, parent_id in regions:
+        if depth > REGION_FACET_TOP_DEPTH and parent_id not in opened:
+            continue
         result.options.append(
             FacetOption(slug, name_en, totals[pk], slug == chosen, depth=depth, label_zh=name_zh)
         )
     return result
 
 
-def year_facet_counts(queryset: QuerySet, facet: YearFacet) -> list[tuple[int, int]]:
-    rows = (
-        queryset.order_by()
-        .annotate(facet_year=ExtractYear(facet.date_field))
-        .values("facet_year")
-        .annotate(n=Count("pk"))
-        .order_by("facet_year")
-        .values_list("facet_year", "n")
-    )
-    return [(year, count) for year, count in rows if year is not None]
+def year_facet_counts(
+    queryset: QuerySet, facet: YearFacet, counts_cache: CountsCache | None = None
+) -> list[tuple[int, int]]:
+    def compute():
+        rows = (
+            queryset.order_by()
+            .annotate(facet_year=ExtractYear(facet.date_field))
+            .values("facet_year")
+            .annotate(n=Count("pk"))
+            .order_by("facet_year")
+            .values_list("facet_year", "n")
+        )
+        return [(year, count) for year, count in rows if year is not None]
+
+    return _cached_counts(counts_cache, compute, "years")
 
 
 @dataclass
@@ -264,8 +357,13 @@ def apply_filters(
     extra: Q | None = None,
     sorts: dict[str, Sequence[str]],
     with_counts: bool = True,
+    counts_cache: str | None = None,
 ) -> FilteredList:
-    """Filter `queryset` by the request's facets; optionally count the facet options."""
+    """Filter `queryset` by the request's facets; optionally count the facet options.
+
+    With `counts_cache` (a name unique to this list and its base queryset) the counts are
+    kept in the cache under the data version and the filters (see CountsCache).
+    """
     region = selected_region(params, region_facet)
     if region_facet is not None and params.get(region_facet.param) and region is None:
         # An unknown region slug matches nothing rather than silently ignoring the filter.
@@ -284,15 +382,18 @@ def apply_filters(
     region_result = None
     years: list[tuple[int, int]] = []
     if with_counts:
-        facets = choice_facet_counts(queryset, choice_facets, filters, params)
+        cache = None
+        if counts_cache is not None:
+            cache = CountsCache(counts_cache, filters)
+        facets = choice_facet_counts(queryset, choice_facets, filters, params, cache)
         if region_facet is not None:
             without_region = [q for key, q in filters.items() if key != region_facet.param and q]
             base = queryset.filter(reduce(and_, without_region)) if without_region else queryset
-            region_result = region_facet_counts(base, region_facet, region)
+            region_result = region_facet_counts(base, region_facet, region, cache)
         if year_facet is not None:
             without_year = [q for key, q in filters.items() if key != year_facet.param_from and q]
             base = queryset.filter(reduce(and_, without_year)) if without_year else queryset
-            years = year_facet_counts(base, year_facet)
+            years = year_facet_counts(base, year_facet, cache)
     return FilteredList(
         queryset=filtered.order_by(*sorts[sort]),
         facets=facets,
@@ -370,19 +471,26 @@ def list_view_response(
     csv_name: str,
     context: dict | None = None,
     page_size: int = PAGE_SIZE,
+    cache_params: frozenset[str] = frozenset(),
 ):
     """Render a faceted list page, or stream it as CSV when `?format=csv`.
 
     The CSV uses the same read with the same parameters, so the export is exactly the list
     the analyst filtered; facet counts are skipped there because nobody sees them.
+    `cache_params` names the parameters a template's fragment cache may vary on (see
+    list_cache_seconds).
     """
     from django.shortcuts import render
 
     if request.GET.get("format") == "csv":
         filtered = read(params=request.GET, with_counts=False)
         return csv_response(filtered.queryset, csv_columns, csv_name)
-    filtered = read(params=request.GET)
-    page = paginate(filtered.queryset, page_number(request.GET), page_size)
+    # Lazy, so a template that serves the list from its fragment cache (`{% cache … %}`
+    # varying on `list_version`) runs none of the list's queries on a hit.
+    filtered = SimpleLazyObject(lambda: read(params=request.GET))
+    page = SimpleLazyObject(
+        lambda: paginate(filtered.queryset, page_number(request.GET), page_size)
+    )
     params = request.GET.copy()
     params.pop("page", None)
     csv_params = params.copy()
@@ -395,10 +503,33 @@ def list_view_response(
             "page": page,
             "querystring": params.urlencode(),
             "csv_querystring": csv_params.urlencode(),
-            "sort_options": [(key, SORT_LABELS.get(key, key)) for key in filtered.sort_keys],
+            "sort_options": SimpleLazyObject(
+                lambda: [(key, SORT_LABELS.get(key, key)) for key in filtered.sort_keys]
+            ),
+            "list_version": SimpleLazyObject(list_version),
+            "list_cache_seconds": list_cache_seconds(request.GET, cache_params),
             **(context or {}),
         },
     )
+
+
+def list_cache_seconds(params: QueryDict, cache_params: frozenset[str]) -> int:
+    """How long a list fragment may be cached: only URLs made of the list's own parameters
+    (facets, sort, page), so made-up query strings cannot fill the cache; 0 = not cached."""
+    values = sum(len(v) for v in params.lists())
+    if not cache_params or values > MAX_CACHED_PARAMS or not set(params) <= cache_params:
+        return 0
+    return LIST_CACHE_SECONDS
+
+
+def list_version() -> str:
+    """What a cached list fragment depends on besides its URL: the data version (latest
+    audit-log id, moved by every committed change of curated data), the day (ownership
+    "today") and the language."""
+    from portal.api.etags import data_state
+
+    version, database = data_state()
+    return f"{database}-{version}-{datetime.date.today().isoformat()}-{get_language()}"
 
 
 def attach_citations(*groups) -> None:

@@ -66,6 +66,7 @@ def project_list(*, params, with_counts: bool = True) -> FilteredList:
         year_facet=YearFacet("announced_on"),
         sorts=PROJECT_SORTS,
         with_counts=with_counts,
+        counts_cache="projects-list",
     )
 
 
