@@ -11,7 +11,12 @@ creating the venv). Steps:
 3. migrate, `load_curated_data` when that command exists (and its inputs changed), ensure the
    local `admin` account, collectstatic (when static sources changed; in parallel);
 4. start gunicorn, a Celery worker and Celery beat, print the URL and admin credentials;
-5. on SIGINT / SIGTERM (or when any child dies) stop everything it started and exit.
+5. supervise them: a crashed gunicorn, worker or beat is restarted with exponential backoff
+   (1 s, doubling with each crash in a row, at most 30 s; each restart logged); after 5 restarts
+   in a row, each crash within 60 s of its start, the runner gives up. A child that ran 60 s or
+   more before crashing starts the count afresh. When the runner gives up, when the PostgreSQL
+   or Redis started here dies, or on SIGINT / SIGTERM, it stops everything it started and
+   exits (non-zero unless asked to stop).
 
 Every child runs in its own process group with PR_SET_PDEATHSIG, so it is signalled even when
 this runner is SIGKILLed. PID files live in <local dir>/run/.
@@ -63,6 +68,13 @@ STOP_SIGNALS = {
     "beat": signal.SIGTERM,
 }
 STOP_TIMEOUTS = {"worker": 30.0, "postgres": 30.0}
+# Crashed application processes are restarted (the Celery worker exits for good on some broker
+# losses: kombu's "Unrecoverable error: AttributeError(... 'hostname')", docs/reliability.md).
+RESTARTABLE = ("web", "worker", "beat")
+RESTART_BACKOFF_BASE = 1.0  # seconds before the first restart; doubles per rapid crash
+RESTART_BACKOFF_CAP = 30.0
+RESTART_STABLE_SECONDS = 60.0  # a child that ran this long before crashing starts afresh
+RESTART_MAX_RAPID = 5  # crashes in a row, each within RESTART_STABLE_SECONDS, before giving up
 _libc = ctypes.CDLL(None, use_errno=True)
 _output_lock = threading.Lock()
 _stop_requested: int | None = None
@@ -173,6 +185,7 @@ class Child:
     starttime: int
     pidfile: Path | None = None
     threads: list[threading.Thread] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def pid(self) -> int:
@@ -188,6 +201,26 @@ class Child:
             self.popen.kill()
         if self.pidfile:
             self.pidfile.unlink(missing_ok=True)
+
+
+@dataclass
+class RestartPolicy:
+    """Backoff for one restartable child: when to restart it after a crash, when to give up."""
+
+    base: float = RESTART_BACKOFF_BASE
+    cap: float = RESTART_BACKOFF_CAP
+    stable_after: float = RESTART_STABLE_SECONDS
+    max_rapid: int = RESTART_MAX_RAPID
+    rapid: int = 0  # crashes in a row, each within `stable_after` seconds of the start
+
+    def after_crash(self, ran_for: float) -> float | None:
+        """Seconds to wait before restarting a child that ran `ran_for` s; None: give up."""
+        if ran_for >= self.stable_after:
+            self.rapid = 0
+        self.rapid += 1
+        if self.rapid > self.max_rapid:
+            return None
+        return min(self.cap, self.base * 2 ** (self.rapid - 1))
 
 
 def _child_preexec(pdeath_signal: int, parent_pid: int):
@@ -255,6 +288,7 @@ class Runner:
         self.env.setdefault("WEB_CONCURRENCY", "2")
         self.env["PYTHONUNBUFFERED"] = "1"
         self.admin_password_file = LOCAL / "admin-password"
+        self.commands: dict[str, list] = {}  # restartable children: name -> argv
 
     # services
 
@@ -550,11 +584,21 @@ class Runner:
                 beat_schedule,
             ],
         }
+        self.commands = commands
         started = [spawn(name, argv, self.env, output="pipe") for name, argv in commands.items()]
         self.children.extend(started)
-        # Output threads start only now: forking with preexec_fn is unsafe once threads run.
+        # Output threads start only after the initial forks. A restart forks while they run; the
+        # preexec hook only calls pthread_sigmask/prctl/getppid, which take no lock a thread holds.
         for child in started:
             pump_output(child)
+
+    def restart(self, name: str) -> Child:
+        """Start a fresh `name` (a crashed one was reaped already) and keep supervising it."""
+        with _output_lock:  # no pump thread is mid-write while we fork
+            child = spawn(name, self.commands[name], self.env, output="pipe")
+        self.children.append(child)
+        pump_output(child)
+        return child
 
     def wait_until_serving(self) -> None:
         def serving() -> bool:
@@ -602,14 +646,43 @@ class Runner:
         with _output_lock:
             print("=" * width, *lines, "=" * width, sep="\n", flush=True)
 
-    def supervise(self) -> int:
+    def supervise(self, poll_interval: float = 0.5) -> int:
+        """Restart crashed application processes with backoff; 1 when giving up."""
+        policies = {name: RestartPolicy() for name in self.commands}
+        due: dict[str, float] = {}  # crashed children waiting for their restart: name -> when
         while True:
-            for child in self.children:
+            now = time.monotonic()
+            for child in list(self.children):
                 code = child.popen.poll()
-                if code is not None:
+                if code is None:
+                    continue
+                if child.name not in policies:  # the PostgreSQL or Redis started here
                     log(f"{child.name} (pid {child.pid}) exited with code {code}; stopping all")
                     return 1
-            sleep(0.5)
+                ran_for = now - child.started
+                policy = policies[child.name]
+                delay = policy.after_crash(ran_for)
+                if delay is None:
+                    log(
+                        f"{child.name} (pid {child.pid}) exited with code {code} after "
+                        f"{ran_for:.1f}s: {policy.max_rapid + 1} crashes in a row, each within "
+                        f"{policy.stable_after:.0f}s of its start; giving up, stopping all"
+                    )
+                    return 1
+                log(
+                    f"{child.name} (pid {child.pid}) exited with code {code} after {ran_for:.1f}s; "
+                    f"restarting it in {delay:g}s (restart {policy.rapid} of at most "
+                    f"{policy.max_rapid} in a row)"
+                )
+                self.children.remove(child)
+                child.stop(timeout=5)  # reap what is left of its process group (pool children)
+                due[child.name] = now + delay
+            for name, when in list(due.items()):
+                if time.monotonic() >= when:
+                    del due[name]
+                    child = self.restart(name)
+                    log(f"restarted {name} (pid {child.pid})")
+            sleep(poll_interval)
 
     def shutdown(self) -> None:
         # Application first, servers last; the worker gets longer to finish its current task.

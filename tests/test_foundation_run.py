@@ -1,9 +1,14 @@
 """`make run` for real: scripts/run.py with its own PostgreSQL and Redis on spare ports.
 
-Start → healthy → static files served → SIGTERM stops every child; start again → kill -9 the
-runner → the children die with it (PR_SET_PDEATHSIG); a third start recovers cleanly.
+Start → healthy → static files served → a SIGKILLed worker is restarted → SIGTERM stops every
+child; start again → kill -9 the runner → the children die with it (PR_SET_PDEATHSIG); a third
+start recovers cleanly. The supervisor's restart policy (backoff, giving up after rapid crashes)
+is also tested on its own with stand-in children.
 """
 
+import contextlib
+import functools
+import importlib.util
 import json
 import os
 import re
@@ -12,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,8 +26,6 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import die_with_parent, free_port
-
-pytestmark = [pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60.0
@@ -160,6 +164,111 @@ def runner(tmp_path):
     shutil.rmtree(local_dir, ignore_errors=True)
 
 
+def _load_run_module():
+    spec = importlib.util.spec_from_file_location("portal_run_script", ROOT / "scripts" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def run_module(tmp_path, monkeypatch):
+    """scripts/run.py as a module, its PID files in a temporary directory."""
+    module = _load_run_module()
+    monkeypatch.setattr(module, "RUN_DIR", tmp_path)
+    monkeypatch.setattr(module, "_stop_requested", None)
+    return module
+
+
+def test_restart_policy_backs_off_and_gives_up_after_rapid_crashes():
+    run = _load_run_module()
+    policy = run.RestartPolicy(base=1.0, cap=10.0, stable_after=60.0, max_rapid=5)
+    assert [policy.after_crash(ran_for=2.0) for _ in range(5)] == [1.0, 2.0, 4.0, 8.0, 10.0]
+    assert policy.after_crash(ran_for=2.0) is None  # the 6th rapid crash in a row: give up
+    # A child that ran long enough before crashing starts the count afresh.
+    policy = run.RestartPolicy(base=1.0, cap=10.0, stable_after=60.0, max_rapid=5)
+    for _ in range(4):
+        policy.after_crash(ran_for=2.0)
+    assert policy.after_crash(ran_for=61.0) == 1.0
+    assert policy.rapid == 1
+
+
+def test_supervisor_restarts_a_crashed_child_and_logs_it(run_module, tmp_path, capsys):
+    run = run_module
+    marker = tmp_path / "crashed-once"
+    runner = run.Runner()
+    # Crashes on its first start, then runs like a healthy worker.
+    runner.commands = {
+        "worker": ["sh", "-c", f'[ -e "{marker}" ] && exec sleep 60; touch "{marker}"; exit 3'],
+    }
+    runner.children = [run.spawn("worker", runner.commands["worker"], runner.env, output="pipe")]
+    first_pid = runner.children[0].pid
+
+    def stop_when_restarted():
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            alive = [c for c in runner.children if c.pid != first_pid and c.popen.poll() is None]
+            if alive and (tmp_path / "worker.pid").exists():
+                break
+            time.sleep(0.05)
+        run._stop_requested = signal.SIGTERM
+
+    run.RestartPolicy = functools.partial(run.RestartPolicy, base=0.1, max_rapid=3)
+    stopper = threading.Thread(target=stop_when_restarted)
+    stopper.start()
+    try:
+        with pytest.raises(run.StopRequested):
+            runner.supervise(poll_interval=0.05)
+        stopper.join(timeout=30)
+        [child] = runner.children
+        assert child.pid != first_pid and child.popen.poll() is None
+        assert int((tmp_path / "worker.pid").read_text().split()[0]) == child.pid
+    finally:
+        runner.shutdown()
+    out = capsys.readouterr().out
+    assert f"worker (pid {first_pid}) exited with code 3" in out
+    assert "restarting it in 0.1s (restart 1 of at most 3 in a row)" in out
+    assert f"restarted worker (pid {child.pid})" in out
+    assert child.popen.poll() is not None  # shutdown stopped the restarted child
+
+
+def test_supervisor_gives_up_after_repeated_rapid_crashes(run_module, capsys):
+    run = run_module
+    run.RestartPolicy = functools.partial(run.RestartPolicy, base=0.05, max_rapid=3)
+    runner = run.Runner()
+    runner.commands = {"beat": ["sh", "-c", "exit 5"], "web": ["sleep", "60"]}
+    runner.children = [
+        run.spawn(name, argv, runner.env, output="pipe") for name, argv in runner.commands.items()
+    ]
+    started = time.monotonic()
+    try:
+        assert runner.supervise(poll_interval=0.05) == 1
+    finally:
+        runner.shutdown()
+    assert time.monotonic() - started < 20
+    out = capsys.readouterr().out
+    assert out.count("restarted beat") == 3
+    assert "4 crashes in a row" in out and "giving up, stopping all" in out
+    assert "restarted web" not in out
+
+
+def test_supervisor_stops_all_when_its_own_server_dies(run_module, capsys):
+    run = run_module
+    runner = run.Runner()
+    runner.commands = {"web": ["sleep", "60"]}
+    runner.children = [
+        run.spawn("redis", ["sh", "-c", "exit 1"], runner.env),
+        run.spawn("web", ["sleep", "60"], runner.env, output="pipe"),
+    ]
+    try:
+        assert runner.supervise(poll_interval=0.05) == 1
+    finally:
+        runner.shutdown()
+    assert "redis (pid" in capsys.readouterr().out
+
+
+@pytest.mark.integration
 def test_run_serves_stops_and_survives_kill_9(runner):
     started = time.monotonic()
 
@@ -178,6 +287,23 @@ def test_run_serves_stops_and_survives_kill_9(runner):
         assert len(response.read()) > 100
     names = {p.stem for p in (runner.local_dir / "run").glob("*.pid")}
     assert names == {"web", "worker", "beat", "postgres", "redis"}
+
+    # 1b. the Celery worker crashes (SIGKILL of its main process): the runner restarts it.
+    worker_pidfile = runner.local_dir / "run" / "worker.pid"
+    worker_pid = int(worker_pidfile.read_text().split()[0])
+    os.kill(worker_pid, signal.SIGKILL)
+    deadline = time.monotonic() + START_TIMEOUT
+    new_pid = worker_pid
+    while time.monotonic() < deadline and new_pid == worker_pid:
+        if runner.process.poll() is not None:
+            runner.fail("the runner exited instead of restarting the worker")
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            new_pid = int(worker_pidfile.read_text().split()[0])
+        time.sleep(0.2)
+    if new_pid == worker_pid:
+        runner.fail("the worker was not restarted")
+    assert runner.wait_healthy()["checks"]["worker"] == "ok"
+    assert f"restarted worker (pid {new_pid})" in runner.output()
 
     # 2. SIGTERM: a clean exit, every child gone (its own PostgreSQL and Redis included).
     children = runner.child_pids()
