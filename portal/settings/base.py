@@ -6,6 +6,8 @@ import environ
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from portal.db import check_pooled_connection
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -96,10 +98,12 @@ DATABASES["default"]["OPTIONS"]["pool"] = {
     "max_size": env.int("DATABASE_POOL_MAX", default=8),
     "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5.0),
 }
-# With the pool this makes Django pass check=ConnectionPool.check_connection: each connection is
-# tested as it is handed out (one empty round trip), so after a PostgreSQL restart the pool
-# does not give its idle, dead connections to requests first.
+# With the pool this makes Django check each connection as it is handed out, so after a
+# PostgreSQL restart the pool does not give its idle, dead connections to requests first. The
+# check (portal/db.py) does an empty round trip only when something arrived on the idle
+# socket (the server's goodbye), not on every request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["OPTIONS"]["pool"]["check"] = check_pooled_connection
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 3)
 # No JIT: the portal's queries are short, and JIT compiling a plan the planner guesses to be
 # costly (facet counts over every company) took longer than running it (~0.4 s per query).
