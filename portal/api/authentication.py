@@ -38,11 +38,14 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         if not TOKEN_PATTERN.fullmatch(raw):
             raise exceptions.AuthenticationFailed("Invalid token.")
-        return self.authenticate_token(raw)
+        return self.authenticate_token(raw, request)
 
-    def authenticate_token(self, raw: str):
+    def authenticate_token(self, raw: str, request=None):
         digest = hash_api_token(raw)
-        candidates = _tokens_with_users(raw[:TOKEN_PREFIX_LENGTH])
+        candidates, state = _tokens_with_users(raw[:TOKEN_PREFIX_LENGTH])
+        if request is not None:
+            # The data version comes in the same round trip; views read it from the request.
+            request._request.portal_data_state = state
         token = next(
             (c for c in candidates if hmac.compare_digest(c.key_hash, digest)),
             None,
@@ -71,35 +74,43 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 @functools.cache
 def _token_query() -> tuple[str, list[str], list[str]]:
     """SQL for the tokens of one prefix joined with their users, and the column names."""
+    from portal.api import etags  # not at import time: etags → errors → DRF → this module
+
     user_model = get_user_model()
     token_fields = [f.attname for f in ApiToken._meta.concrete_fields]
     user_fields = [f.attname for f in user_model._meta.concrete_fields]
     quote = connection.ops.quote_name
-    columns = [f"t.{quote(name)}" for name in token_fields]
-    columns += [f"u.{quote(name)}" for name in user_fields]
+    columns = [f"t.{quote(name)} AS t_{index}" for index, name in enumerate(token_fields)]
+    columns += [f"u.{quote(name)} AS u_{index}" for index, name in enumerate(user_fields)]
+    # The data state (etags.data_state) rides along: one row even when no token matches.
     sql = (
-        f"SELECT {', '.join(columns)} FROM {quote(ApiToken._meta.db_table)} t "  # noqa: S608
+        f"SELECT state.*, tokens.* FROM ({etags.DATA_STATE_SQL}) state LEFT JOIN ("  # noqa: S608
+        f"SELECT {', '.join(columns)} FROM {quote(ApiToken._meta.db_table)} t "
         f"JOIN {quote(user_model._meta.db_table)} u ON u.{quote(user_model._meta.pk.column)}"
         f" = t.{quote(ApiToken._meta.get_field('user').column)} WHERE t.prefix = %s"
+        f") tokens ON true"
     )
     return sql, token_fields, user_fields
 
 
-def _tokens_with_users(prefix: str) -> list[ApiToken]:
+def _tokens_with_users(prefix: str) -> tuple[list[ApiToken], tuple[int, int]]:
     """`ApiToken.objects.select_related("user").filter(prefix=…)` without the ORM's compile
-    step, which cost more than the indexed lookup on every API request."""
+    step (it cost more than the indexed lookup on every API request), and the data state."""
     sql, token_fields, user_fields = _token_query()
     user_model = get_user_model()
     with connection.cursor() as cursor:
         cursor.execute(sql, [prefix])
         rows = cursor.fetchall()
+    state = (rows[0][0] or 0, rows[0][1])
     tokens = []
-    split = len(token_fields)
+    split = 2 + len(token_fields)
     for row in rows:
-        token = ApiToken.from_db(connection.alias, token_fields, row[:split])
+        if row[2] is None:
+            continue  # no token with this prefix: only the data state
+        token = ApiToken.from_db(connection.alias, token_fields, row[2:split])
         token.user = user_model.from_db(connection.alias, user_fields, row[split:])
         tokens.append(token)
-    return tokens
+    return tokens, state
 
 
 class StaffSessionAuthentication(authentication.SessionAuthentication):

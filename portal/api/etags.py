@@ -29,7 +29,7 @@ def data_state() -> tuple[int, int]:
     # Plain SQL: this runs on every API request, and compiling the ORM aggregate cost more
     # than the index-only lookup it asks for.
     with connection.cursor() as cursor:
-        cursor.execute(_DATA_STATE_SQL)
+        cursor.execute(DATA_STATE_SQL)
         version, oid = cursor.fetchone()
     return version or 0, oid
 
@@ -38,7 +38,7 @@ def data_version() -> int:
     return data_state()[0]
 
 
-_DATA_STATE_SQL = (
+DATA_STATE_SQL = (
     f'SELECT max("id"), (SELECT oid FROM pg_database WHERE datname = current_database()) '  # noqa: S608 - constant
     f'FROM "{Change._meta.db_table}"'
 )

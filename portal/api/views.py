@@ -88,7 +88,12 @@ class ApiView(GenericAPIView):
 
     def data_state(self) -> tuple[int, int]:
         if not hasattr(self, "_data_state"):
-            self._data_state = etags.data_state()
+            # Token authentication read it in its round trip; after a write (or for staff
+            # sessions) it is read now, so the header shows the version the write made.
+            state = getattr(self.request, "portal_data_state", None)
+            if state is None or self.request.method not in ("GET", "HEAD"):
+                state = etags.data_state()
+            self._data_state = state
         return self._data_state
 
     def data_version(self) -> int:
