@@ -168,6 +168,14 @@ def main() -> int:
     return 0 if all(code == 0 for code in results.values()) else 1
 
 
+def _worker_back(storm: dict) -> str:
+    if not storm.get("worker_back"):
+        return "NOT back"
+    if storm.get("worker_reconnected"):
+        return "reconnected"
+    return f"restarted {storm.get('worker_restarted')}x by its supervisor"
+
+
 def _cell(value) -> str:
     return "n/a" if value is None or value == "" else str(value)
 
@@ -189,7 +197,8 @@ def print_table(results: dict) -> None:
          f"redis kill during {storm.get('edits', 'n/a')} edits "
          f"(stale before reconcile {storm.get('stale_before_reconcile', 'n/a')}, "
          f"max edit {storm.get('max_edit_seconds', 'n/a')} s, read errors "
-         f"{storm.get('read_errors', 'n/a')}); {workers.get('kills', 'n/a')} worker kills, "
+         f"{storm.get('read_errors', 'n/a')}, worker "
+         f"{_worker_back(storm)}); {workers.get('kills', 'n/a')} worker kills, "
          f"{workers.get('completed', 'n/a')}/{workers.get('tasks', 'n/a')} tasks done, poison "
          f"parked after {workers.get('poison_deliveries', 'n/a')} deliveries; "
          f"{pg.get('restarts', 'n/a')} PostgreSQL restart ({pg.get('clean_503', 'n/a')} clean "

@@ -78,6 +78,8 @@ class CeleryWorkerProcess:
     nodename: str
     env: dict = field(repr=False)
     logfile: Path
+    argv: list[str] = field(default_factory=list, repr=False)
+    restarts: int = 0
 
     @property
     def database_url(self) -> str:
@@ -89,11 +91,33 @@ class CeleryWorkerProcess:
         except OSError:
             return ""
 
+    def restart(self) -> None:
+        """Start the worker again after it exited (what scripts/run.py's supervisor does)."""
+        if self.process.poll() is None:
+            raise RuntimeError("the worker is still running")
+        _stop_worker(self.process)  # reap what is left of its process group
+        self.process = _spawn_worker(self.argv, self.env, self.logfile, append=True)
+        self.restarts += 1
+
     def ping(self, timeout: float = 1.0) -> bool:
         from portal.celery import app
 
         replies = app.control.ping(destination=[self.nodename], timeout=timeout)
         return any(self.nodename in reply for reply in replies)
+
+
+def _spawn_worker(argv: list[str], env: dict, logfile: Path, append: bool = False):
+    with logfile.open("ab" if append else "wb") as log:
+        return subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent(signal.SIGTERM),
+        )
 
 
 def _celery_command() -> list[str]:
@@ -129,18 +153,10 @@ def celery_worker_process(django_db_setup, tmp_path_factory) -> CeleryWorkerProc
         "--pool=prefork", "-c", "2", "-Q", "celery",
         "--hostname", nodename, "--loglevel", "INFO", "--without-mingle", "--without-gossip",
     ]  # fmt: skip
-    with logfile.open("wb") as log:
-        process = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=die_with_parent(signal.SIGTERM),
-        )
-    worker = CeleryWorkerProcess(process=process, nodename=nodename, env=env, logfile=logfile)
+    process = _spawn_worker(argv, env, logfile)
+    worker = CeleryWorkerProcess(
+        process=process, nodename=nodename, env=env, logfile=logfile, argv=argv
+    )
     try:
         deadline = time.monotonic() + WORKER_START_TIMEOUT
         while not worker.ping(timeout=0.5):
@@ -150,7 +166,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory) -> CeleryWorkerProc
                 pytest.fail(f"Celery worker did not answer a ping:\n{worker.log_tail()}")
         yield worker
     finally:
-        _stop_worker(process)
+        _stop_worker(worker.process)  # the one running now, if a test restarted it
 
 
 def _stop_worker(process: subprocess.Popen) -> None:
