@@ -95,53 +95,153 @@ def queries(args: dict) -> dict:
     return {"targets": counts, "project_rows": rows}
 
 
-# The bare SQL floor of the metric recompute: the same families of figures (facilities by
-# kind/status per company, investment totals per company by amount kind and currency, region
-# roll-ups over the materialised path), written to temporary tables as plain GROUP BYs.
+# The bare SQL floor of the metric recompute: the same figures over the same rows as plain
+# GROUP BYs written to temporary tables (no lineage, no diff against stored values, no
+# history): facilities by kind/status, investment by amount kind and currency with CNY/USD
+# conversion at the announcement date's rate, product stages and milestones per company;
+# companies, foreign-invested companies, facilities, investment and milestones per region
+# rolled up the materialised path; portal-wide totals. Same work_mem as the recompute.
 FLOOR_SQL = [
-    """CREATE TEMP TABLE floor_company_facilities ON COMMIT DROP AS
-       SELECT company_id, 'kind' AS dimension, kind AS value, count(*) AS n
-         FROM companies_facility GROUP BY company_id, kind
-       UNION ALL
-       SELECT company_id, 'status', status, count(*)
-         FROM companies_facility GROUP BY company_id, status""",
-    """CREATE TEMP TABLE floor_company_investment ON COMMIT DROP AS
-       SELECT company_id, amount_kind, currency, sum(amount) AS total, count(*) AS projects
-         FROM projects_investmentproject WHERE amount IS NOT NULL
-        GROUP BY company_id, amount_kind, currency""",
+    """CREATE TEMP TABLE floor_rates ON COMMIT DROP AS
+       WITH periods AS (
+           SELECT currency, rate_to_cny,
+                  CASE WHEN lag(date) OVER w IS NULL THEN '-infinity'::date ELSE date END
+                      AS valid_from,
+                  coalesce(lead(date) OVER w, 'infinity'::date) AS valid_to
+             FROM portal_exchangerate WINDOW w AS (PARTITION BY currency ORDER BY date))
+       SELECT p.currency, d::date AS day, p.rate_to_cny
+         FROM (SELECT min(announced_on) AS first, max(announced_on) AS last
+                 FROM projects_investmentproject) AS span
+        CROSS JOIN generate_series(span.first, span.last, interval '1 day') AS d
+         JOIN periods p ON d >= p.valid_from AND d < p.valid_to""",
     """CREATE TEMP TABLE floor_region_ancestors ON COMMIT DROP AS
        SELECT r.id AS region_id, a::bigint AS ancestor_id
          FROM portal_region r, unnest(string_to_array(trim(both '/' from r.path), '/')) a""",
+    """CREATE TEMP TABLE floor_company_facilities ON COMMIT DROP AS
+       SELECT company_id, kind, status, count(*) AS n
+         FROM companies_facility
+        GROUP BY GROUPING SETS ((company_id, kind), (company_id, status))""",
+    """CREATE TEMP TABLE floor_company_investment ON COMMIT DROP AS
+       WITH cells AS (
+           SELECT company_id, amount_kind, currency, sum(amount) AS amount,
+                  sum(amount_cny) AS amount_cny, sum(amount_usd) AS amount_usd, count(*) AS n
+             FROM (SELECT p.company_id, p.region_id, p.amount_kind, p.currency,
+                     extract(year FROM p.announced_on)::int AS year, p.amount,
+                     p.amount * CASE WHEN p.currency = 'CNY' THEN 1 ELSE c.rate_to_cny END
+                         AS amount_cny,
+                     CASE WHEN p.currency = 'USD' THEN p.amount
+                          ELSE p.amount * CASE WHEN p.currency = 'CNY' THEN 1
+                                               ELSE c.rate_to_cny END / u.rate_to_cny END
+                         AS amount_usd
+                FROM projects_investmentproject p
+                LEFT JOIN floor_rates c ON c.currency = p.currency AND c.day = p.announced_on
+                LEFT JOIN floor_rates u ON u.currency = 'USD' AND u.day = p.announced_on
+               WHERE p.amount IS NOT NULL) AS converted
+            GROUP BY company_id, amount_kind, currency)
+       SELECT company_id, amount_kind, currency, amount, amount_cny, amount_usd, n FROM cells
+       UNION ALL
+       SELECT company_id, amount_kind, NULL, NULL, sum(amount_cny), sum(amount_usd), sum(n)
+         FROM cells GROUP BY company_id, amount_kind""",
     """CREATE TEMP TABLE floor_region_investment ON COMMIT DROP AS
        WITH leaf AS (
-           SELECT region_id, amount_kind, currency, sum(amount) AS total, count(*) AS projects
-             FROM projects_investmentproject WHERE amount IS NOT NULL
-            GROUP BY region_id, amount_kind, currency)
-       SELECT a.ancestor_id, l.amount_kind, l.currency, sum(l.total) AS total,
-              sum(l.projects) AS projects
+           SELECT region_id, amount_kind, currency, year, sum(amount) AS amount,
+                  sum(amount_cny) AS amount_cny, count(*) AS n
+             FROM (SELECT p.company_id, p.region_id, p.amount_kind, p.currency,
+                     extract(year FROM p.announced_on)::int AS year, p.amount,
+                     p.amount * CASE WHEN p.currency = 'CNY' THEN 1 ELSE c.rate_to_cny END
+                         AS amount_cny,
+                     CASE WHEN p.currency = 'USD' THEN p.amount
+                          ELSE p.amount * CASE WHEN p.currency = 'CNY' THEN 1
+                                               ELSE c.rate_to_cny END / u.rate_to_cny END
+                         AS amount_usd
+                FROM projects_investmentproject p
+                LEFT JOIN floor_rates c ON c.currency = p.currency AND c.day = p.announced_on
+                LEFT JOIN floor_rates u ON u.currency = 'USD' AND u.day = p.announced_on
+               WHERE p.amount IS NOT NULL) AS converted
+            GROUP BY region_id, amount_kind, currency, year)
+       SELECT a.ancestor_id, l.amount_kind, l.currency, l.year, sum(l.amount) AS amount,
+              sum(l.amount_cny) AS amount_cny, sum(l.n) AS n
          FROM leaf l JOIN floor_region_ancestors a ON a.region_id = l.region_id
-        GROUP BY a.ancestor_id, l.amount_kind, l.currency""",
+        GROUP BY GROUPING SETS ((a.ancestor_id, l.amount_kind, l.currency, l.year),
+                                (a.ancestor_id, l.amount_kind, l.year))""",
+    """CREATE TEMP TABLE floor_portal_investment ON COMMIT DROP AS
+       SELECT amount_kind, sum(amount_cny) AS amount_cny, count(*) AS n
+         FROM (SELECT p.company_id, p.region_id, p.amount_kind, p.currency,
+                     extract(year FROM p.announced_on)::int AS year, p.amount,
+                     p.amount * CASE WHEN p.currency = 'CNY' THEN 1 ELSE c.rate_to_cny END
+                         AS amount_cny,
+                     CASE WHEN p.currency = 'USD' THEN p.amount
+                          ELSE p.amount * CASE WHEN p.currency = 'CNY' THEN 1
+                                               ELSE c.rate_to_cny END / u.rate_to_cny END
+                         AS amount_usd
+                FROM projects_investmentproject p
+                LEFT JOIN floor_rates c ON c.currency = p.currency AND c.day = p.announced_on
+                LEFT JOIN floor_rates u ON u.currency = 'USD' AND u.day = p.announced_on
+               WHERE p.amount IS NOT NULL) AS converted
+        GROUP BY amount_kind""",
+    """CREATE TEMP TABLE floor_company_products ON COMMIT DROP AS
+       WITH stages AS (
+           SELECT DISTINCT ON (m.product_id) m.product_id, m.kind
+             FROM projects_regulatorymilestone m
+            WHERE m.kind IN ('clinical_trial_approval', 'registration_filing',
+                             'market_authorization', 'commercial_launch')
+            ORDER BY m.product_id,
+                     array_position(ARRAY['clinical_trial_approval', 'registration_filing',
+                                          'market_authorization', 'commercial_launch']::varchar[],
+                                    m.kind) DESC, m.date DESC)
+       SELECT p.company_id, coalesce(s.kind, 'no_milestone') AS stage, count(*) AS n
+         FROM projects_product p LEFT JOIN stages s ON s.product_id = p.id
+        GROUP BY p.company_id, coalesce(s.kind, 'no_milestone')""",
+    """CREATE TEMP TABLE floor_milestone_cells ON COMMIT DROP AS
+       SELECT p.company_id, c.registered_region_id AS region_id, m.kind,
+              extract(year FROM m.date)::int AS year, count(*) AS n
+         FROM projects_regulatorymilestone m
+         JOIN projects_product p ON p.id = m.product_id
+         JOIN companies_company c ON c.id = p.company_id
+        GROUP BY p.company_id, c.registered_region_id, m.kind, year""",
+    """CREATE TEMP TABLE floor_region_milestones ON COMMIT DROP AS
+       SELECT a.ancestor_id, l.kind, l.year, sum(l.n) AS n
+         FROM floor_milestone_cells l
+         JOIN floor_region_ancestors a ON a.region_id = l.region_id
+        GROUP BY a.ancestor_id, l.kind, l.year""",
     """CREATE TEMP TABLE floor_region_companies ON COMMIT DROP AS
        WITH leaf AS (
-           SELECT registered_region_id AS region_id, count(*) AS companies
-             FROM companies_company WHERE registered_region_id IS NOT NULL
-            GROUP BY registered_region_id)
-       SELECT a.ancestor_id, sum(l.companies) AS companies
+           SELECT c.registered_region_id AS region_id, count(*) AS companies,
+                  count(*) FILTER (WHERE EXISTS (
+                      SELECT 1 FROM companies_ownershipperiod o
+                       WHERE o.company_id = c.id AND o.ownership_type = 'foreign_invested'
+                         AND (o.effective_from IS NULL OR o.effective_from <= current_date)
+                         AND (o.effective_to IS NULL OR o.effective_to >= current_date)))
+                      AS foreign_invested
+             FROM companies_company c WHERE c.kind = 'company'
+            GROUP BY c.registered_region_id)
+       SELECT a.ancestor_id, sum(l.companies) AS companies,
+              sum(l.foreign_invested) AS foreign_invested
          FROM leaf l JOIN floor_region_ancestors a ON a.region_id = l.region_id
         GROUP BY a.ancestor_id""",
     """CREATE TEMP TABLE floor_region_facilities ON COMMIT DROP AS
        WITH leaf AS (
-           SELECT region_id, status, count(*) AS n FROM companies_facility
-            GROUP BY region_id, status)
-       SELECT a.ancestor_id, l.status, sum(l.n) AS facilities
+           SELECT region_id, status, kind, count(*) AS n FROM companies_facility
+            GROUP BY region_id, status, kind)
+       SELECT a.ancestor_id, l.status, l.kind, sum(l.n) AS n
          FROM leaf l JOIN floor_region_ancestors a ON a.region_id = l.region_id
-        GROUP BY a.ancestor_id, l.status""",
+        GROUP BY GROUPING SETS ((a.ancestor_id, l.status), (a.ancestor_id, l.kind))""",
+    """CREATE TEMP TABLE floor_portal ON COMMIT DROP AS
+       SELECT 'companies' AS name, NULL AS status, count(*) AS n
+         FROM companies_company WHERE kind = 'company'
+       UNION ALL
+       SELECT 'facilities', status, count(*) FROM companies_facility GROUP BY status
+       UNION ALL
+       SELECT 'projects', NULL, count(*) FROM projects_investmentproject""",
 ]
 
 
 def _time_floor() -> float:
     started = time.perf_counter()
+    from django.conf import settings
+
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.METRICS_WORK_MEM])
         for statement in FLOOR_SQL:
             cursor.execute(statement)
     return time.perf_counter() - started
@@ -184,8 +284,7 @@ def _incremental(services) -> dict:
         )
         changed = cursor.rowcount
     started = time.perf_counter()
-    subjects = services.stale_subjects(since)
-    services.recompute_subjects(subjects)
+    subjects = services.recompute_stale(since)
     return {
         "incremental_s": time.perf_counter() - started,
         "incremental_rows_changed": changed,

@@ -8,27 +8,18 @@ materialised path, so the cost is rows + regions × depth, not rows × depth.
 
 from portal.metrics import registry, sql
 
+# One scan, two groupings: by kind and by status.
 COMPANY_FACILITIES = """
-SELECT f.company_id AS subject_id, 'facilities_by_kind' AS name,
-       jsonb_build_object('kind', f.kind) AS dimensions, count(*) AS value,
-       'facilities' AS unit,
-       jsonb_build_object('tables', jsonb_build_array('companies_facility'),
-                          'filters', jsonb_build_object('company_id', f.company_id,
-                                                        'kind', f.kind),
-                          'row_count', count(*)) AS inputs
+SELECT f.company_id AS subject_id,
+       CASE WHEN GROUPING(f.kind) = 1 THEN 'facilities_by_status' ELSE 'facilities_by_kind' END
+           AS name,
+       CASE WHEN GROUPING(f.kind) = 1 THEN jsonb_build_object('status', f.status)
+            ELSE jsonb_build_object('kind', f.kind) END AS dimensions,
+       count(*) AS value, 'facilities' AS unit,
+       jsonb_build_object('row_count', count(*)) AS inputs
   FROM companies_facility f
  WHERE %(subject_ids)s::bigint[] IS NULL OR f.company_id = ANY(%(subject_ids)s::bigint[])
- GROUP BY f.company_id, f.kind
-UNION ALL
-SELECT f.company_id, 'facilities_by_status', jsonb_build_object('status', f.status), count(*),
-       'facilities',
-       jsonb_build_object('tables', jsonb_build_array('companies_facility'),
-                          'filters', jsonb_build_object('company_id', f.company_id,
-                                                        'status', f.status),
-                          'row_count', count(*))
-  FROM companies_facility f
- WHERE %(subject_ids)s::bigint[] IS NULL OR f.company_id = ANY(%(subject_ids)s::bigint[])
- GROUP BY f.company_id, f.status
+ GROUP BY GROUPING SETS ((f.company_id, f.kind), (f.company_id, f.status))
 """
 
 # Companies (kind "company": institutions such as universities are partners, not industry)
@@ -59,13 +50,8 @@ rolled AS (
 ),
 lineage AS (
     SELECT r.region_id,
-           jsonb_build_object(
-               'tables', jsonb_build_array('companies_company', 'companies_ownershipperiod',
-                                           'portal_region'),
-               'filters', jsonb_build_object('registered_within_region', r.region_id,
-                                             'kind', 'company',
-                                             'ownership_in_force_on', %(today)s::date),
-               'row_count', r.companies, 'foreign_invested', r.foreign_invested) AS inputs
+           jsonb_build_object('row_count', r.companies, 'foreign_invested', r.foreign_invested,
+                              'ownership_in_force_on', %(today)s::date) AS inputs
       FROM rolled r
 )
 SELECT r.region_id AS subject_id, 'companies' AS name, '{}'::jsonb AS dimensions,
@@ -93,40 +79,26 @@ leaf AS (
      WHERE f.region_id IN (SELECT region_id FROM region_ancestors)
      GROUP BY f.region_id, f.status, f.kind
 )
-SELECT a.ancestor_id AS subject_id, 'facilities_by_status' AS name,
-       jsonb_build_object('status', l.status) AS dimensions, sum(l.n) AS value,
-       'facilities' AS unit,
-       jsonb_build_object('tables', jsonb_build_array('companies_facility', 'portal_region'),
-                          'filters', jsonb_build_object('within_region', a.ancestor_id,
-                                                        'status', l.status),
-                          'row_count', sum(l.n)) AS inputs
+SELECT a.ancestor_id AS subject_id,
+       CASE WHEN GROUPING(l.kind) = 1 THEN 'facilities_by_status' ELSE 'facilities_by_kind' END
+           AS name,
+       CASE WHEN GROUPING(l.kind) = 1 THEN jsonb_build_object('status', l.status)
+            ELSE jsonb_build_object('kind', l.kind) END AS dimensions,
+       sum(l.n) AS value, 'facilities' AS unit,
+       jsonb_build_object('row_count', sum(l.n)) AS inputs
   FROM leaf l JOIN region_ancestors a ON a.region_id = l.region_id
- GROUP BY a.ancestor_id, l.status
-UNION ALL
-SELECT a.ancestor_id, 'facilities_by_kind', jsonb_build_object('kind', l.kind), sum(l.n),
-       'facilities',
-       jsonb_build_object('tables', jsonb_build_array('companies_facility', 'portal_region'),
-                          'filters', jsonb_build_object('within_region', a.ancestor_id,
-                                                        'kind', l.kind),
-                          'row_count', sum(l.n))
-  FROM leaf l JOIN region_ancestors a ON a.region_id = l.region_id
- GROUP BY a.ancestor_id, l.kind
+ GROUP BY GROUPING SETS ((a.ancestor_id, l.status), (a.ancestor_id, l.kind))
 """,
 )
 
 PORTAL_COMPANIES = """
 SELECT NULL::bigint AS subject_id, 'companies' AS name, '{}'::jsonb AS dimensions,
        count(*) AS value, 'companies' AS unit,
-       jsonb_build_object('tables', jsonb_build_array('companies_company'),
-                          'filters', jsonb_build_object('kind', 'company'),
-                          'row_count', count(*)) AS inputs
+       jsonb_build_object('row_count', count(*)) AS inputs
   FROM companies_company WHERE kind = 'company'
 UNION ALL
 SELECT NULL, 'facilities_by_status', jsonb_build_object('status', status), count(*),
-       'facilities',
-       jsonb_build_object('tables', jsonb_build_array('companies_facility'),
-                          'filters', jsonb_build_object('status', status),
-                          'row_count', count(*))
+       'facilities', jsonb_build_object('row_count', count(*))
   FROM companies_facility GROUP BY status
 """
 
@@ -136,6 +108,7 @@ registry.register_family(
         subject_type="company",
         names=("facilities_by_kind", "facilities_by_status"),
         sql=COMPANY_FACILITIES,
+        tables=("companies_facility",),
     )
 )
 registry.register_family(
@@ -144,6 +117,7 @@ registry.register_family(
         subject_type="region",
         names=("companies", "foreign_invested_companies", "foreign_invested_share"),
         sql=REGION_COMPANIES,
+        tables=("companies_company", "companies_ownershipperiod", "portal_region"),
     )
 )
 registry.register_family(
@@ -152,6 +126,7 @@ registry.register_family(
         subject_type="region",
         names=("facilities_by_status", "facilities_by_kind"),
         sql=REGION_FACILITIES,
+        tables=("companies_facility", "portal_region"),
     )
 )
 registry.register_family(
@@ -160,6 +135,7 @@ registry.register_family(
         subject_type="portal",
         names=("companies", "facilities_by_status"),
         sql=PORTAL_COMPANIES,
+        tables=("companies_company", "companies_facility"),
     )
 )
 

@@ -95,21 +95,8 @@ judged AS (
            WHEN 'at_most' THEN a.actual <= a.target_value
            END AS met,
            jsonb_build_object(
-               'tables', CASE a.metric
-                   WHEN 'facilities_operational'
-                       THEN jsonb_build_array('companies_facility',
-                                              'companies_facilitystatuschange')
-                   WHEN 'companies' THEN jsonb_build_array('companies_company')
-                   WHEN 'investment_amount'
-                       THEN jsonb_build_array('projects_investmentproject',
-                                              'portal_exchangerate')
-                   ELSE jsonb_build_array('projects_regulatorymilestone', 'projects_product',
-                                          'companies_company') END,
-               'filters', jsonb_build_object('target_id', a.id, 'metric', a.metric,
-                                             'within_region', a.region_id,
-                                             'period_start', a.period_start,
-                                             'deadline', a.deadline),
                'target_value', a.target_value, 'comparator', a.comparator, 'unit', a.unit,
+               'period_start', a.period_start, 'deadline', a.deadline,
                'amount_kind', CASE WHEN a.metric = 'investment_amount'
                                    THEN 'capital_expenditure' END,
                'multiplier', CASE WHEN a.metric = 'investment_amount' THEN a.multiplier END,
@@ -133,9 +120,7 @@ SELECT policy_id, 'target_share', jsonb_build_object('target', slug),
 PORTAL_POLICIES = """
 SELECT NULL::bigint AS subject_id, 'policies_in_force' AS name, '{}'::jsonb AS dimensions,
        count(*) AS value, 'policies' AS unit,
-       jsonb_build_object('tables', jsonb_build_array('policies_policy'),
-                          'filters', jsonb_build_object('in_force_on', %(today)s::date),
-                          'row_count', count(*)) AS inputs
+       jsonb_build_object('in_force_on', %(today)s::date, 'row_count', count(*)) AS inputs
   FROM policies_policy
  WHERE (repealed_on IS NULL OR repealed_on > %(today)s)
    AND (effective_from IS NULL OR effective_from <= %(today)s)
@@ -250,12 +235,6 @@ def compute_subsidy_exposure(policy_ids: list[int] | None) -> list[dict]:
             "value": str(total),
             "unit": "CNY",
             "inputs": {
-                "tables": [
-                    "policies_subsidyrule",
-                    "companies_company",
-                    "projects_regulatorymilestone",
-                    "projects_investmentproject",
-                ],
                 "engine": "policies.services.subsidy_estimate_for_company",
                 "rules": sorted(rules_of[policy_id]),
                 "row_count": len({c for p, c, y in candidates if p == policy_id and y == year}),
@@ -272,6 +251,18 @@ registry.register_family(
         subject_type="policy",
         names=("target_actual", "target_met", "target_share"),
         sql=POLICY_TARGETS,
+        tables=(
+            "policies_policy",
+            "policies_policytarget",
+            "projects_regulatorymilestone",
+            "projects_product",
+            "companies_company",
+            "companies_facility",
+            "companies_facilitystatuschange",
+            "projects_investmentproject",
+            "portal_exchangerate",
+            "portal_region",
+        ),
     )
 )
 registry.register_family(
@@ -280,6 +271,21 @@ registry.register_family(
         subject_type="policy",
         names=("subsidy_exposure",),
         compute=compute_subsidy_exposure,
+        # The engine reads the rules and everything about a company and its events.
+        tables=(
+            "policies_policy",
+            "policies_subsidyrule",
+            "policies_subsidycapgroup",
+            "companies_company",
+            "companies_ownershipperiod",
+            "companies_facility",
+            "companies_facilitystatuschange",
+            "projects_investmentproject",
+            "projects_product",
+            "projects_regulatorymilestone",
+            "portal_exchangerate",
+            "portal_region",
+        ),
     )
 )
 registry.register_family(
@@ -288,6 +294,7 @@ registry.register_family(
         subject_type="portal",
         names=("policies_in_force",),
         sql=PORTAL_POLICIES,
+        tables=("policies_policy",),
     )
 )
 

@@ -422,6 +422,41 @@ class MetricSnapshot(models.Model):
         return f"{self.subject_type}#{self.subject_id} {self.name} = {self.value}"
 
 
+class MetricComputation(models.Model):
+    """When each metric family was last computed, for everything (`subject_id` NULL) or for
+    one subject, and from which input version.
+
+    Metric rows are rewritten only when their value changes, so they cannot tell on their own
+    whether a subject was verified after an edit; this ledger does. The reconciler treats a
+    subject as stale when an audit-log change touching it is newer than both the family's last
+    full run and the subject's own last run, and a run labelled with an older version than
+    either is refused. A full run supersedes (and removes) the per-subject rows it covers.
+    """
+
+    family = models.CharField(max_length=80)
+    subject_type = models.CharField(max_length=10, choices=MetricSubjectType.choices)
+    subject_id = models.BigIntegerField(null=True, blank=True)
+    input_version = models.BigIntegerField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "subject_id"],
+                name="metric_computation_unique_subject",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=models.Q(input_version__gte=0),
+                name="metric_computation_version_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = "all" if self.subject_id is None else f"{self.subject_type}#{self.subject_id}"
+        return f"{self.family} [{scope}] @ {self.input_version}"
+
+
 __all__ = [
     "ApiToken",
     "Authority",
@@ -430,6 +465,7 @@ __all__ = [
     "CuratedModel",
     "ExchangeRate",
     "Metric",
+    "MetricComputation",
     "MetricSnapshot",
     "MetricSubjectType",
     "Region",

@@ -13,73 +13,71 @@ Rules every statement keeps:
 
 from portal.metrics import registry, sql
 
-# {scope} is replaced by a WHERE condition on `p` (an investment project).
+# {scope} is replaced by a WHERE condition on `p` (an investment project). Each currency's
+# rates become validity periods (a rate holds from its date until the next one; the earliest
+# also covers every earlier day), expanded into a calendar of the days projects can fall on
+# (min/max come from the announced_on index), so converting a project is a hash join on
+# (currency, day) rather than a search per project.
 CONVERTED_CTES = """
-scoped AS (
-    SELECT p.id, p.company_id, p.region_id, p.amount_kind, p.currency, p.amount,
-           p.announced_on
-      FROM projects_investmentproject p
-     WHERE p.amount IS NOT NULL AND ({scope})
+rate_periods AS (
+    SELECT er.currency, er.rate_to_cny,
+           CASE WHEN lag(er.date) OVER w IS NULL THEN '-infinity'::date ELSE er.date END
+               AS valid_from,
+           coalesce(lead(er.date) OVER w, 'infinity'::date) AS valid_to
+      FROM portal_exchangerate er
+    WINDOW w AS (PARTITION BY er.currency ORDER BY er.date)
 ),
-rated AS (
-    SELECT d.currency, d.day,
-           CASE WHEN d.currency = 'CNY' THEN 1::numeric ELSE coalesce(
-               (SELECT er.rate_to_cny FROM portal_exchangerate er
-                 WHERE er.currency = d.currency AND er.date <= d.day
-                 ORDER BY er.date DESC LIMIT 1),
-               (SELECT er.rate_to_cny FROM portal_exchangerate er
-                 WHERE er.currency = d.currency AND er.date > d.day
-                 ORDER BY er.date ASC LIMIT 1)) END AS cny_rate,
-           coalesce(
-               (SELECT er.rate_to_cny FROM portal_exchangerate er
-                 WHERE er.currency = 'USD' AND er.date <= d.day
-                 ORDER BY er.date DESC LIMIT 1),
-               (SELECT er.rate_to_cny FROM portal_exchangerate er
-                 WHERE er.currency = 'USD' AND er.date > d.day
-                 ORDER BY er.date ASC LIMIT 1)) AS usd_rate
-      FROM (SELECT DISTINCT currency, announced_on AS day FROM scoped) AS d
+day_rates AS MATERIALIZED (
+    SELECT rp.currency, day::date AS day, rp.rate_to_cny
+      FROM (SELECT min(announced_on) AS first, max(announced_on) AS last
+              FROM projects_investmentproject) AS span
+     CROSS JOIN generate_series(span.first, span.last, interval '1 day') AS day
+      JOIN rate_periods rp ON day >= rp.valid_from AND day < rp.valid_to
 ),
 converted AS (
-    SELECT s.*, extract(year FROM s.announced_on)::int AS year,
-           s.amount * r.cny_rate AS amount_cny,
-           CASE WHEN s.currency = 'USD' THEN s.amount
-                ELSE s.amount * r.cny_rate / r.usd_rate END AS amount_usd
-      FROM scoped s JOIN rated r ON r.currency = s.currency AND r.day = s.announced_on
+    SELECT p.id, p.company_id, p.region_id, p.amount_kind, p.currency, p.amount,
+           p.announced_on, extract(year FROM p.announced_on)::int AS year,
+           p.amount * CASE WHEN p.currency = 'CNY' THEN 1::numeric ELSE cny.rate_to_cny END
+               AS amount_cny,
+           CASE WHEN p.currency = 'USD' THEN p.amount
+                ELSE p.amount * CASE WHEN p.currency = 'CNY' THEN 1::numeric
+                                     ELSE cny.rate_to_cny END / usd.rate_to_cny END
+               AS amount_usd
+      FROM projects_investmentproject p
+      LEFT JOIN day_rates cny ON cny.currency = p.currency AND cny.day = p.announced_on
+      LEFT JOIN day_rates usd ON usd.currency = 'USD' AND usd.day = p.announced_on
+     WHERE p.amount IS NOT NULL AND ({scope})
 )"""
 
+# Per (company, amount kind, currency) in one pass; the converted totals add up the
+# currencies of one amount kind (never two kinds).
 COMPANY_INVESTMENT = sql.compose(
     "WITH",
     CONVERTED_CTES.replace(
         "{scope}",
         "%(subject_ids)s::bigint[] IS NULL OR p.company_id = ANY(%(subject_ids)s::bigint[])",
     ),
-    """
+    """,
+cells AS MATERIALIZED (
+    SELECT company_id, amount_kind, currency, sum(amount) AS amount,
+           sum(amount_cny) AS amount_cny, sum(amount_usd) AS amount_usd, count(*) AS n,
+           count(amount_cny) AS n_cny, count(amount_usd) AS n_usd
+      FROM converted GROUP BY company_id, amount_kind, currency
+)
 SELECT company_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency) AS dimensions,
-       sum(amount) AS value, currency AS unit,
-       jsonb_build_object('tables', jsonb_build_array('projects_investmentproject'),
-                          'filters', jsonb_build_object('company_id', company_id,
-                                                        'amount_kind', amount_kind,
-                                                        'currency', currency),
-                          'row_count', count(*)) AS inputs
-  FROM converted GROUP BY company_id, amount_kind, currency
+       amount AS value, currency AS unit, jsonb_build_object('row_count', n) AS inputs
+  FROM cells
 UNION ALL
-SELECT company_id, 'investment_total_' || lower(target.currency),
-       jsonb_build_object('amount_kind', amount_kind),
-       round(sum(CASE target.currency WHEN 'CNY' THEN amount_cny ELSE amount_usd END), 2),
-       target.currency,
-       jsonb_build_object(
-           'tables', jsonb_build_array('projects_investmentproject', 'portal_exchangerate'),
-           'filters', jsonb_build_object('company_id', company_id, 'amount_kind', amount_kind),
-           'conversion', 'rate on the announcement date (latest on or before, else earliest '
-                         'after); USD via CNY',
-           'row_count', count(*),
-           'unconverted_count',
-           count(*) FILTER (WHERE (CASE target.currency WHEN 'CNY' THEN amount_cny
-                                   ELSE amount_usd END) IS NULL))
-  FROM converted CROSS JOIN (VALUES ('CNY'), ('USD')) AS target(currency)
- GROUP BY company_id, amount_kind, target.currency
-HAVING count(CASE target.currency WHEN 'CNY' THEN amount_cny ELSE amount_usd END) > 0
+SELECT company_id, 'investment_total_cny', jsonb_build_object('amount_kind', amount_kind),
+       round(sum(amount_cny), 2), 'CNY',
+       jsonb_build_object('row_count', sum(n), 'unconverted_count', sum(n - n_cny))
+  FROM cells GROUP BY company_id, amount_kind HAVING sum(n_cny) > 0
+UNION ALL
+SELECT company_id, 'investment_total_usd', jsonb_build_object('amount_kind', amount_kind),
+       round(sum(amount_usd), 2), 'USD',
+       jsonb_build_object('row_count', sum(n), 'unconverted_count', sum(n - n_usd))
+  FROM cells GROUP BY company_id, amount_kind HAVING sum(n_usd) > 0
 """,
 )
 
@@ -95,7 +93,7 @@ leaf AS (
            sum(amount_cny) AS amount_cny, count(*) AS n, count(amount_cny) AS n_converted
       FROM converted GROUP BY region_id, amount_kind, currency, year
 ),
-rolled AS (
+rolled AS MATERIALIZED (
     SELECT a.ancestor_id AS region_id, l.amount_kind, l.currency, l.year,
            sum(l.amount) AS amount, sum(l.amount_cny) AS amount_cny, sum(l.n) AS n,
            sum(l.n_converted) AS n_converted
@@ -105,27 +103,13 @@ rolled AS (
 SELECT region_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency, 'year', year)
            AS dimensions,
-       amount AS value, currency AS unit,
-       jsonb_build_object('tables', jsonb_build_array('projects_investmentproject',
-                                                      'portal_region'),
-                          'filters', jsonb_build_object('within_region', region_id,
-                                                        'amount_kind', amount_kind,
-                                                        'currency', currency,
-                                                        'announced_year', year),
-                          'row_count', n) AS inputs
+       amount AS value, currency AS unit, jsonb_build_object('row_count', n) AS inputs
   FROM rolled
 UNION ALL
 SELECT region_id, 'investment_total_cny',
        jsonb_build_object('amount_kind', amount_kind, 'year', year),
        round(sum(amount_cny), 2), 'CNY',
-       jsonb_build_object(
-           'tables', jsonb_build_array('projects_investmentproject', 'portal_exchangerate',
-                                       'portal_region'),
-           'filters', jsonb_build_object('within_region', region_id,
-                                         'amount_kind', amount_kind, 'announced_year', year),
-           'conversion', 'rate on the announcement date (latest on or before, else earliest '
-                         'after)',
-           'row_count', sum(n), 'unconverted_count', sum(n - n_converted))
+       jsonb_build_object('row_count', sum(n), 'unconverted_count', sum(n - n_converted))
   FROM rolled GROUP BY region_id, amount_kind, year
 HAVING sum(n_converted) > 0
 """,
@@ -138,15 +122,12 @@ PORTAL_INVESTMENT = sql.compose(
 SELECT NULL::bigint AS subject_id, 'investment_total_cny' AS name,
        jsonb_build_object('amount_kind', amount_kind) AS dimensions,
        round(sum(amount_cny), 2) AS value, 'CNY' AS unit,
-       jsonb_build_object(
-           'tables', jsonb_build_array('projects_investmentproject', 'portal_exchangerate'),
-           'filters', jsonb_build_object('amount_kind', amount_kind),
-           'row_count', count(*), 'unconverted_count', count(*) - count(amount_cny)) AS inputs
+       jsonb_build_object('row_count', count(*),
+                          'unconverted_count', count(*) - count(amount_cny)) AS inputs
   FROM converted GROUP BY amount_kind HAVING count(amount_cny) > 0
 UNION ALL
 SELECT NULL::bigint, 'projects', '{}'::jsonb, count(*), 'projects',
-       jsonb_build_object('tables', jsonb_build_array('projects_investmentproject'),
-                          'row_count', count(*))
+       jsonb_build_object('row_count', count(*))
   FROM projects_investmentproject
 """,
 )
@@ -172,23 +153,14 @@ stages AS (
 SELECT p.company_id AS subject_id, 'products_by_stage' AS name,
        jsonb_build_object('stage', coalesce(s.kind, 'no_milestone')) AS dimensions,
        count(*) AS value, 'products' AS unit,
-       jsonb_build_object('tables', jsonb_build_array('projects_product',
-                                                      'projects_regulatorymilestone'),
-                          'filters', jsonb_build_object('company_id', p.company_id,
-                                                        'stage', coalesce(s.kind, 'no_milestone')),
-                          'row_count', count(*)) AS inputs
+       jsonb_build_object('row_count', count(*)) AS inputs
   FROM products p LEFT JOIN stages s ON s.product_id = p.id
  GROUP BY p.company_id, coalesce(s.kind, 'no_milestone')
 UNION ALL
 SELECT p.company_id, 'milestones_by_kind_year',
        jsonb_build_object('kind', m.kind, 'year', extract(year FROM m.date)::int), count(*),
        'milestones',
-       jsonb_build_object('tables', jsonb_build_array('projects_regulatorymilestone',
-                                                      'projects_product'),
-                          'filters', jsonb_build_object('company_id', p.company_id,
-                                                        'kind', m.kind,
-                                                        'year', extract(year FROM m.date)::int),
-                          'row_count', count(*))
+       jsonb_build_object('row_count', count(*))
   FROM projects_regulatorymilestone m JOIN products p ON p.id = m.product_id
  GROUP BY p.company_id, m.kind, extract(year FROM m.date)::int
 """
@@ -212,12 +184,7 @@ leaf AS (
 SELECT a.ancestor_id AS subject_id, 'milestones_by_kind_year' AS name,
        jsonb_build_object('kind', l.kind, 'year', l.year) AS dimensions, sum(l.n) AS value,
        'milestones' AS unit,
-       jsonb_build_object('tables', jsonb_build_array('projects_regulatorymilestone',
-                                                      'projects_product', 'companies_company',
-                                                      'portal_region'),
-                          'filters', jsonb_build_object('company_registered_within', a.ancestor_id,
-                                                        'kind', l.kind, 'year', l.year),
-                          'row_count', sum(l.n)) AS inputs
+       jsonb_build_object('row_count', sum(l.n)) AS inputs
   FROM leaf l JOIN region_ancestors a ON a.region_id = l.region_id
  GROUP BY a.ancestor_id, l.kind, l.year
 """,
@@ -229,6 +196,7 @@ registry.register_family(
         subject_type="company",
         names=("investment_total", "investment_total_cny", "investment_total_usd"),
         sql=COMPANY_INVESTMENT,
+        tables=("projects_investmentproject", "portal_exchangerate"),
     )
 )
 registry.register_family(
@@ -237,6 +205,7 @@ registry.register_family(
         subject_type="company",
         names=("products_by_stage", "milestones_by_kind_year"),
         sql=COMPANY_PRODUCTS_AND_MILESTONES,
+        tables=("projects_product", "projects_regulatorymilestone"),
     )
 )
 registry.register_family(
@@ -245,6 +214,7 @@ registry.register_family(
         subject_type="region",
         names=("investment_total", "investment_total_cny"),
         sql=REGION_INVESTMENT,
+        tables=("projects_investmentproject", "portal_exchangerate", "portal_region"),
     )
 )
 registry.register_family(
@@ -253,6 +223,12 @@ registry.register_family(
         subject_type="region",
         names=("milestones_by_kind_year",),
         sql=REGION_MILESTONES,
+        tables=(
+            "projects_regulatorymilestone",
+            "projects_product",
+            "companies_company",
+            "portal_region",
+        ),
     )
 )
 registry.register_family(
@@ -261,6 +237,7 @@ registry.register_family(
         subject_type="portal",
         names=("investment_total_cny", "projects"),
         sql=PORTAL_INVESTMENT,
+        tables=("projects_investmentproject", "portal_exchangerate"),
     )
 )
 

@@ -151,4 +151,5 @@ def test_stored_metrics_show_their_lineage(world, client):
     body = client.get(world.company.get_absolute_url()).content.decode()
     assert "investment_total_cny" in body
     assert "projects: 3" in body and "#7" in body
+    assert "projects_investmentproject, portal_exchangerate" in body  # the family's tables
     assert "Computed by the portal" in body

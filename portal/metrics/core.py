@@ -8,6 +8,7 @@ registry.register_family(
         subject_type="portal",
         names=("data_version",),
         sql=sql.PORTAL_DATA_VERSION,
+        tables=("portal_change",),
         description="Highest audit-log id: the version of the data the portal shows.",
     )
 )

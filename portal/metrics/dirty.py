@@ -22,6 +22,10 @@ from portal.metrics import services
 logger = logging.getLogger(__name__)
 
 DIRTY_KEY = "portal:metrics:dirty"
+# The tables whose edits dirtied the subjects: only the families reading them are recomputed.
+# "*" stands for "unknown: every family".
+DIRTY_TABLES_KEY = "portal:metrics:dirty-tables"
+ALL_TABLES = "*"
 DEBOUNCE_KEY = "portal:metrics:debounce"
 DEBOUNCE_SECONDS = 0.3
 # The guard outlives the countdown so edits during the wait coalesce, and expires on its own
@@ -51,14 +55,18 @@ def decode(member: bytes | str) -> services.Subject:
     return subject_type, (int(subject_id) if subject_id else None)
 
 
-def mark_dirty(subjects) -> bool:
-    """Add subjects to the dirty set and schedule the debounced drain; False if it failed."""
+def mark_dirty(subjects, tables=None) -> bool:
+    """Add subjects (dirtied by edits of `tables`; None: unknown) to the dirty set and schedule
+    the debounced drain; False if it failed."""
     members = [encode(subject) for subject in subjects]
     if not members:
         return True
     try:
         client = redis_client()
-        client.sadd(DIRTY_KEY, *members)
+        pipe = client.pipeline(transaction=True)
+        pipe.sadd(DIRTY_KEY, *members)
+        pipe.sadd(DIRTY_TABLES_KEY, *(sorted(tables) if tables is not None else [ALL_TABLES]))
+        pipe.execute()
         if client.set(DEBOUNCE_KEY, "1", nx=True, px=DEBOUNCE_GUARD_MS):
             from portal.metrics.tasks import recompute_dirty_metrics
 
@@ -76,11 +84,12 @@ def after_write(instance, action: str) -> None:
     except Exception:  # never fail the (already committed) request
         logger.warning("could not resolve metric subjects of %r", instance, exc_info=True)
         return
-    mark_dirty(subjects)
+    mark_dirty(subjects, tables={instance._meta.db_table})
 
 
-def take_dirty() -> list[services.Subject]:
-    """Atomically take every dirty subject out of the set.
+def take_dirty() -> tuple[list[services.Subject], set[str] | None]:
+    """Atomically take every dirty subject and the tables that dirtied them (None: every
+    family must run) out of the sets.
 
     The debounce guard is released first: an edit arriving while we recompute schedules a
     fresh task instead of being swallowed by this one.
@@ -89,14 +98,21 @@ def take_dirty() -> list[services.Subject]:
     client.delete(DEBOUNCE_KEY)
     pipe = client.pipeline(transaction=True)
     pipe.smembers(DIRTY_KEY)
-    pipe.delete(DIRTY_KEY)
-    members, _ = pipe.execute()
-    return sorted({decode(member) for member in members}, key=lambda s: (s[0], s[1] or 0))
+    pipe.smembers(DIRTY_TABLES_KEY)
+    pipe.delete(DIRTY_KEY, DIRTY_TABLES_KEY)
+    members, table_members, _ = pipe.execute()
+    subjects = sorted({decode(member) for member in members}, key=lambda s: (s[0], s[1] or 0))
+    tables = {m.decode() if isinstance(m, bytes) else m for m in table_members}
+    # Subjects without a table record (written by an older version) count as "unknown".
+    return subjects, (None if ALL_TABLES in tables or not tables else tables)
 
 
-def put_back(subjects) -> None:
+def put_back(subjects, tables=None) -> None:
     """Return subjects to the set after a failed recompute, so the retry (or the reconciler)
     still sees them."""
     members = [encode(subject) for subject in subjects]
     if members:
-        redis_client().sadd(DIRTY_KEY, *members)
+        pipe = redis_client().pipeline(transaction=True)
+        pipe.sadd(DIRTY_KEY, *members)
+        pipe.sadd(DIRTY_TABLES_KEY, *(sorted(tables) if tables is not None else [ALL_TABLES]))
+        pipe.execute()

@@ -42,6 +42,8 @@ class MetricFamily:
     sql: str | None = None
     compute: PythonCompute | None = field(default=None, compare=False)
     description: str = ""
+    # Lineage shared by every row of the family (rows carry only their own counts).
+    tables: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.subject_type not in SUBJECT_TYPES:
@@ -122,9 +124,35 @@ def families(subject_type: str | None = None) -> list[MetricFamily]:
     ]
 
 
+def families_reading(subject_type: str, tables: Iterable[str] | None) -> list[MetricFamily]:
+    """The families of `subject_type` whose inputs include one of `tables` (None: all).
+
+    A family's `tables` is its dependency list as well as its lineage: an edit of a table no
+    family of a subject reads leaves that subject's figures as they are. The data version
+    (input `portal_change`) changes with every edit.
+    """
+    candidates = families(subject_type)
+    if tables is None:
+        return candidates
+    changed = set(tables)
+    return [
+        family
+        for family in candidates
+        if "portal_change" in family.tables or changed.intersection(family.tables)
+    ]
+
+
 def family(key: str) -> MetricFamily:
     ensure_loaded()
     return _families[key]
+
+
+def family_of(subject_type: str, name: str) -> MetricFamily | None:
+    """The family that owns metric `name` of `subject_type` (names are unique per type)."""
+    for candidate in families(subject_type):
+        if name in candidate.names:
+            return candidate
+    return None
 
 
 def change_mappings() -> list[tuple[str, str]]:

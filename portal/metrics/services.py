@@ -4,9 +4,10 @@ Public entry points (used by tasks, the management command, the admin action and
 benchmark): `recompute_all()`, `recompute_subjects(subjects)`, `recompute_family(key, ...)`,
 `resolve_subjects_for_write(instance)`, `stale_subjects(since)`.
 
-Every family is one `INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE input_version <=`
-statement (see `sql.UPSERT_FAMILY`) plus an advisory lock, each in its own short
-transaction: a full recompute issues a fixed number of statements whatever the row count.
+Every family is one statement (see `sql.UPSERT_FAMILY`: compute, diff against the stored
+rows, write only what changed, record history and the run in the MetricComputation ledger)
+plus an advisory lock, each in its own short transaction: a full recompute issues a fixed
+number of statements whatever the row count.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -67,6 +69,7 @@ def recompute_family(
     if ids is not None and not ids:
         return FamilyResult(key, 0, 0, 0, 0, 0)
     params = {
+        "family": family.key,
         "subject_type": family.subject_type,
         "names": list(family.names),
         "subject_ids": ids,
@@ -81,9 +84,9 @@ def recompute_family(
         family_sql = sql.PYTHON_ROWS
     statement = sql.UPSERT_FAMILY.replace("{family_sql}", family_sql)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql.FAMILY_LOCK, [key])
+        cursor.execute(sql.FAMILY_LOCK, {"family": key, "work_mem": settings.METRICS_WORK_MEM})
         cursor.execute(statement, params)
-        computed, written, deleted, snapshots, version = cursor.fetchone()
+        computed, written, deleted, snapshots, version, _recorded, _pruned = cursor.fetchone()
     return FamilyResult(key, computed, written, deleted, snapshots, version)
 
 
@@ -110,12 +113,20 @@ def group_subjects(subjects: Iterable[Subject]) -> dict[str, set[int | None]]:
 
 
 def recompute_subjects(
-    subjects: Iterable[Subject], *, input_version: int | None = None
+    subjects: Iterable[Subject],
+    *,
+    input_version: int | None = None,
+    tables: Iterable[str] | None = None,
 ) -> list[FamilyResult]:
-    """Recompute the families of the given subjects, restricted to those subjects."""
+    """Recompute the families of the given subjects, restricted to those subjects.
+
+    `tables`: the tables whose edits made them dirty; only families reading one of them run
+    (None: every family of each subject type).
+    """
     results = []
+    tables = None if tables is None else frozenset(tables)
     for subject_type, ids in sorted(group_subjects(subjects).items()):
-        for family in registry.families(subject_type):
+        for family in registry.families_reading(subject_type, tables):
             scope = None if subject_type == "portal" else sorted(ids)
             results.append(
                 recompute_family(family.key, subject_ids=scope, input_version=input_version)
@@ -155,6 +166,14 @@ def _resolve(changes_sql: str, params: dict, *, only_stale: bool) -> list[tuple[
         .replace("{expansions}", expansion_sql)
     )
     params["only_stale"] = only_stale
+    dependencies = [
+        (family.key, family.subject_type, table)
+        for family in registry.families()
+        for table in family.tables
+    ]
+    params["dependency_families"] = [key for key, _, _ in dependencies]
+    params["dependency_types"] = [subject_type for _, subject_type, _ in dependencies]
+    params["dependency_tables"] = [table for _, _, table in dependencies]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return [((kind, sid), change_id) for kind, sid, change_id in cursor.fetchall()]
@@ -175,14 +194,30 @@ def stale_subjects(since: datetime.datetime) -> list[Subject]:
     return [s for s, _ in _resolve(sql.CHANGES_SINCE, params, only_stale=True)]
 
 
+def changed_tables(since: datetime.datetime) -> set[str]:
+    """The metric-relevant tables with audited changes since `since`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.TABLES_CHANGED_SINCE, {"since": since, "tables": sorted(registry.mapped_tables())}
+        )
+        return {table for (table,) in cursor.fetchall()}
+
+
+def recompute_stale(since: datetime.datetime) -> list[Subject]:
+    """Recompute the stale subjects of the changes since `since`, with only the families
+    that read the changed tables; returns the subjects."""
+    tables = changed_tables(since)
+    subjects = stale_subjects(since) if tables else []
+    if subjects:
+        recompute_subjects(subjects, tables=tables)
+    return subjects
+
+
 def reconcile(*, lookback: datetime.timedelta = datetime.timedelta(days=1)) -> list[Subject]:
     """Recompute whatever changed in the window and is not reflected yet; returns subjects.
 
     Covers a recompute lost between commit and publish (Redis down, worker killed): the
-    audit log is the durable record of what changed, the metrics' input_version of what was
-    seen.
+    audit log is the durable record of what changed, the MetricComputation ledger of what was
+    computed after it.
     """
-    subjects = stale_subjects(timezone.now() - lookback)
-    if subjects:
-        recompute_subjects(subjects)
-    return subjects
+    return recompute_stale(timezone.now() - lookback)

@@ -4,71 +4,123 @@ Only SQL *code* is composed here (a family's SELECT, generated CTE names); every
 query parameter.
 """
 
-# The family SELECT becomes the `computed` CTE. One statement then: upserts every computed
-# row (guarded by input_version so a stale run never overwrites a newer one), deletes the
-# family's rows for in-scope subjects that the SELECT no longer returns (same guard), and
-# appends a snapshot for every row whose value changed or disappeared. Rows are inserted in
-# key order so concurrent runs lock rows in the same order.
+# The family SELECT becomes the `computed` CTE, materialised once. One statement then writes
+# only what changed: rows that are new or whose value, unit or inputs differ are upserted,
+# rows of in-scope subjects that the SELECT no longer returns are deleted, and each change is
+# appended to the history. Unchanged rows are not rewritten (a full recompute of unchanged
+# data writes nothing but its ledger row), which is what keeps it near the bare aggregate.
+#
+# Guards against a stale run (labelled with an older input version): it writes nothing when
+# the family's last full run is newer, nothing for subjects whose own last run is newer, and
+# never replaces a row written by a newer run. Rows are written in key order so concurrent
+# runs lock in the same order. Keys join on coalesce(subject_id, 0) so the joins can hash.
 UPSERT_FAMILY = """
 WITH version AS (
     SELECT coalesce(%(input_version)s::bigint, (SELECT max(id) FROM portal_change), 0) AS v
 ),
-computed AS (
-    SELECT %(subject_type)s::varchar AS subject_type, c.subject_id::bigint AS subject_id,
-           c.name::varchar AS name, c.dimensions::jsonb AS dimensions,
-           c.dimensions::jsonb::text AS dimensions_key, c.value::numeric AS value,
-           c.unit::varchar AS unit, c.inputs::jsonb AS inputs
+allowed AS (
+    SELECT coalesce((SELECT c.input_version FROM portal_metriccomputation c
+                      WHERE c.family = %(family)s AND c.subject_id IS NULL), 0)
+           <= (SELECT v FROM version) AS ok
+),
+refused AS (
+    SELECT c.subject_id FROM portal_metriccomputation c
+     WHERE c.family = %(family)s AND c.subject_id IS NOT NULL
+       AND c.input_version > (SELECT v FROM version)
+),
+computed AS MATERIALIZED (
+    SELECT c.subject_id::bigint AS subject_id, c.name::varchar AS name,
+           c.dimensions::jsonb AS dimensions, c.dimensions::jsonb::text AS dimensions_key,
+           round(c.value::numeric, 4) AS value, c.unit::varchar AS unit,
+           c.inputs::jsonb AS inputs
       FROM ({family_sql}) AS c
 ),
-existing AS (
-    SELECT m.id, m.subject_id, m.name, m.dimensions_key, m.value
+existing AS MATERIALIZED (
+    SELECT m.id, m.subject_id, m.name, m.dimensions_key, m.value, m.unit, m.inputs,
+           m.input_version
       FROM portal_metric m
      WHERE m.subject_type = %(subject_type)s
        AND m.name = ANY(%(names)s)
        AND (%(subject_ids)s::bigint[] IS NULL OR m.subject_id = ANY(%(subject_ids)s::bigint[]))
 ),
+-- One full outer join pairs every computed row with its stored row: what is new or differs
+-- is written, what is stored but no longer computed is deleted.
+diff AS MATERIALIZED (
+    SELECT c.subject_id, c.name, c.dimensions, c.dimensions_key, c.value, c.unit, c.inputs,
+           e.id AS existing_id, e.subject_id AS existing_subject_id,
+           e.value AS existing_value, e.input_version AS existing_version
+      FROM computed c
+      FULL JOIN existing e
+        ON coalesce(e.subject_id, 0) = coalesce(c.subject_id, 0)
+       AND e.name = c.name AND e.dimensions_key COLLATE "C" = c.dimensions_key COLLATE "C"
+     WHERE (c.name IS NULL OR e.id IS NULL OR e.value <> c.value OR e.unit <> c.unit
+            OR e.inputs <> c.inputs)
+       AND (SELECT ok FROM allowed)
+       AND NOT EXISTS (
+           SELECT 1 FROM refused r WHERE r.subject_id = coalesce(c.subject_id, e.subject_id))
+),
 upserted AS (
     INSERT INTO portal_metric AS m
         (subject_type, subject_id, name, dimensions, value, unit, inputs, input_version,
          computed_at)
-    SELECT c.subject_type, c.subject_id, c.name, c.dimensions, round(c.value, 4), c.unit,
-           c.inputs, version.v, now()
-      FROM computed c CROSS JOIN version
-     ORDER BY c.subject_id, c.name, c.dimensions_key
+    SELECT %(subject_type)s, d.subject_id, d.name, d.dimensions, d.value, d.unit, d.inputs,
+           version.v, now()
+      FROM diff d CROSS JOIN version
+     WHERE d.name IS NOT NULL
+     ORDER BY d.subject_id, d.name, d.dimensions_key
     ON CONFLICT (subject_type, subject_id, name, dimensions_key) DO UPDATE
        SET value = EXCLUDED.value, unit = EXCLUDED.unit, inputs = EXCLUDED.inputs,
            input_version = EXCLUDED.input_version, computed_at = EXCLUDED.computed_at
      WHERE m.input_version <= EXCLUDED.input_version
-    RETURNING m.id, m.subject_type, m.subject_id, m.name, m.dimensions_key, m.value,
-              m.input_version, m.computed_at
+    RETURNING m.subject_id, m.name, m.dimensions_key, m.value, m.input_version, m.computed_at
 ),
 deleted AS (
-    DELETE FROM portal_metric m
-     USING existing e, version
-     WHERE m.id = e.id
-       AND m.input_version <= version.v
-       AND NOT EXISTS (
-           SELECT 1 FROM computed c
-            WHERE coalesce(c.subject_id, 0) = coalesce(e.subject_id, 0)
-              AND c.name = e.name AND c.dimensions_key = e.dimensions_key
-       )
-    RETURNING m.subject_type, m.subject_id, m.name, m.dimensions_key
+    DELETE FROM portal_metric m USING diff d, version
+     WHERE d.name IS NULL AND m.id = d.existing_id AND d.existing_version <= version.v
+    RETURNING m.subject_id, m.name, m.dimensions_key
 ),
 snapshots AS (
     INSERT INTO portal_metricsnapshot
         (subject_type, subject_id, name, dimensions_key, value, input_version, recorded_at)
-    SELECT u.subject_type, u.subject_id, u.name, u.dimensions_key, u.value, u.input_version,
+    SELECT %(subject_type)s, u.subject_id, u.name, u.dimensions_key, u.value, u.input_version,
            u.computed_at
-      FROM upserted u LEFT JOIN existing e ON e.id = u.id
-     WHERE e.id IS NULL OR e.value IS DISTINCT FROM u.value
+      FROM upserted u
+      JOIN diff d
+        ON coalesce(d.subject_id, 0) = coalesce(u.subject_id, 0) AND d.name = u.name
+       AND d.dimensions_key COLLATE "C" = u.dimensions_key COLLATE "C"
+     WHERE d.existing_id IS NULL OR d.existing_value <> u.value
     UNION ALL
-    SELECT d.subject_type, d.subject_id, d.name, d.dimensions_key, NULL, version.v, now()
+    SELECT %(subject_type)s, d.subject_id, d.name, d.dimensions_key, NULL, version.v, now()
       FROM deleted d CROSS JOIN version
+    RETURNING 1
+),
+ledger AS (
+    INSERT INTO portal_metriccomputation AS l
+        (family, subject_type, subject_id, input_version, computed_at)
+    SELECT %(family)s, %(subject_type)s, s.subject_id, version.v, now()
+      FROM (SELECT NULL::bigint AS subject_id WHERE %(subject_ids)s::bigint[] IS NULL
+            UNION ALL
+            SELECT unnest(%(subject_ids)s::bigint[])) AS s
+     CROSS JOIN version
+     WHERE (SELECT ok FROM allowed)
+       AND NOT EXISTS (SELECT 1 FROM refused r WHERE r.subject_id = s.subject_id)
+     ORDER BY s.subject_id
+    ON CONFLICT (family, subject_id) DO UPDATE
+       SET input_version = EXCLUDED.input_version, computed_at = EXCLUDED.computed_at
+     WHERE l.input_version <= EXCLUDED.input_version
+    RETURNING 1
+),
+-- A full run supersedes the per-subject ledger rows at or below its version.
+pruned AS (
+    DELETE FROM portal_metriccomputation c
+     WHERE %(subject_ids)s::bigint[] IS NULL AND (SELECT ok FROM allowed)
+       AND c.family = %(family)s AND c.subject_id IS NOT NULL
+       AND c.input_version <= (SELECT v FROM version)
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM computed), (SELECT count(*) FROM upserted),
        (SELECT count(*) FROM deleted), (SELECT count(*) FROM snapshots),
-       (SELECT v FROM version)
+       (SELECT v FROM version), (SELECT count(*) FROM ledger), (SELECT count(*) FROM pruned)
 """
 
 # A Python-computed family feeds its rows in as one jsonb array parameter.
@@ -81,7 +133,14 @@ SELECT r.subject_id, r.name, r.dimensions, r.value, r.unit, r.inputs
 
 # Serialises runs of one family (no deadlocks between a full and an incremental run); the
 # input_version guard keeps correctness either way.
-FAMILY_LOCK = "SELECT pg_advisory_xact_lock(hashtext('portal.metrics'), hashtext(%s))"
+# Also sets, for this transaction only, work_mem (aggregates over millions of rows must hash
+# in memory, not spill to disk in batches) and hash joins for the diff: the planner cannot
+# estimate CTE row counts and otherwise sort-merges ~1M wide rows on both sides.
+FAMILY_LOCK = """
+SELECT pg_advisory_xact_lock(hashtext('portal.metrics'), hashtext(%(family)s)),
+       set_config('work_mem', %(work_mem)s, true),
+       set_config('enable_mergejoin', 'off', true)
+"""
 
 # Dirty resolution. `{changes}` selects (id, table_name, old_data, new_data) from
 # portal_change; `{mappings}` is the UNION ALL of the apps' change mappings, each over its
@@ -116,21 +175,33 @@ dirty AS (
 expanded AS (
     SELECT subject_type, subject_id, change_id FROM dirty{expansions}
     UNION ALL
-    SELECT 'portal', NULL::bigint, max(id) FROM changes HAVING count(*) > 0
+    SELECT 'portal', NULL::bigint, max(id) FROM changes GROUP BY table_name
 ),
 subjects AS (
-    SELECT subject_type, subject_id, max(change_id) AS change_id
-      FROM expanded GROUP BY subject_type, subject_id
+    SELECT e.subject_type, e.subject_id, ch.table_name, max(e.change_id) AS change_id
+      FROM expanded e JOIN changes ch ON ch.id = e.change_id
+     GROUP BY e.subject_type, e.subject_id, ch.table_name
+),
+dependencies AS (
+    SELECT * FROM unnest(%(dependency_families)s::text[], %(dependency_types)s::text[],
+                         %(dependency_tables)s::text[]) AS d(family, subject_type, table_name)
 )
-SELECT s.subject_type, s.subject_id, s.change_id
+SELECT s.subject_type, s.subject_id, max(s.change_id)
   FROM subjects s
  WHERE NOT %(only_stale)s
-    OR s.change_id > coalesce((
-           SELECT min(m.input_version) FROM portal_metric m
-            WHERE m.subject_type = s.subject_type
-              AND (m.subject_id = s.subject_id
-                   OR (s.subject_id IS NULL AND m.subject_id IS NULL))
-       ), 0)
+    -- Stale: some family of the subject that reads the changed table last computed it (its
+    -- last full run or its own last run, whichever is newer) before the change.
+    OR EXISTS (
+           SELECT 1 FROM dependencies d
+             LEFT JOIN portal_metriccomputation whole
+               ON whole.family = d.family AND whole.subject_id IS NULL
+             LEFT JOIN portal_metriccomputation own
+               ON own.family = d.family AND own.subject_id = s.subject_id
+            WHERE d.subject_type = s.subject_type
+              AND (d.table_name = s.table_name OR d.table_name = 'portal_change')
+              AND greatest(coalesce(whole.input_version, 0), coalesce(own.input_version, 0))
+                  < s.change_id)
+ GROUP BY s.subject_type, s.subject_id
 """
 
 # The changes of the last transaction that wrote one object (old and new images included,
@@ -150,6 +221,11 @@ SELECT id, table_name, old_data, new_data FROM portal_change
  WHERE occurred_at >= %(since)s AND table_name = ANY(%(tables)s)
 """
 
+TABLES_CHANGED_SINCE = """
+SELECT DISTINCT table_name FROM portal_change
+ WHERE occurred_at >= %(since)s AND table_name = ANY(%(tables)s)
+"""
+
 # The regions named by a region row image: itself and every ancestor on its (old) path.
 REGION_CHANGE_MAPPING = """
 SELECT 'region' AS subject_type, ancestor.id AS subject_id, r.change_id
@@ -162,8 +238,7 @@ SELECT 'region' AS subject_type, ancestor.id AS subject_id, r.change_id
 PORTAL_DATA_VERSION = """
 SELECT NULL::bigint AS subject_id, 'data_version' AS name, '{}'::jsonb AS dimensions,
        coalesce(max(id), 0)::numeric AS value, 'change' AS unit,
-       jsonb_build_object('tables', jsonb_build_array('portal_change'),
-                          'aggregate', 'max(id)') AS inputs
+       jsonb_build_object('aggregate', 'max(id)') AS inputs
   FROM portal_change
 """
 

@@ -48,13 +48,13 @@ def recompute_subjects(subjects: list[list], input_version: int | None = None) -
 @shared_task(name="portal.metrics.recompute_dirty", **TASK_OPTIONS)
 def recompute_dirty_metrics() -> int:
     """Drain the dirty set written by the after-write hook and recompute those subjects."""
-    subjects = dirty.take_dirty()
+    subjects, tables = dirty.take_dirty()
     if not subjects:
         return 0
     try:
-        services.recompute_subjects(subjects)
+        services.recompute_subjects(subjects, tables=tables)
     except Exception:
-        dirty.put_back(subjects)
+        dirty.put_back(subjects, tables)
         raise
     return len(subjects)
 
@@ -72,10 +72,10 @@ def reconcile_metrics(lookback_hours: float = 24) -> int:
     """Recompute whatever the audit log says changed but the metrics do not reflect yet,
     plus anything left in the dirty set (a debounced task that was never published)."""
     try:
-        leftovers = dirty.take_dirty()
+        leftovers, tables = dirty.take_dirty()
     except Exception:  # noqa: BLE001 - Redis down: the audit log below still covers it
-        leftovers = []
+        leftovers, tables = [], None
     if leftovers:
-        services.recompute_subjects(leftovers)
+        services.recompute_subjects(leftovers, tables=tables)
     stale = services.reconcile(lookback=datetime.timedelta(hours=lookback_hours))
     return len(leftovers) + len(stale)

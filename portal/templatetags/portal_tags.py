@@ -56,3 +56,12 @@ def page_url(context, number):
     """The current list URL with only the page number changed."""
     query = context.get("querystring", "")
     return f"?{query}&page={number}" if query else f"?page={number}"
+
+
+@register.filter
+def metric_tables(metric) -> str:
+    """The tables a stored metric was computed from (its family's lineage), comma-separated."""
+    from portal.metrics import registry
+
+    family = registry.family_of(metric.subject_type, metric.name)
+    return ", ".join(family.tables) if family else ""

@@ -4,10 +4,12 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from portal.metrics import services, tasks
-from portal.models import Metric, MetricSnapshot
+from portal.metrics import registry, services, tasks
+from portal.models import Metric, MetricComputation, MetricSnapshot
 from portal.tests.metrics_dataset import build, key, values
 from tests import factories
 
@@ -35,7 +37,12 @@ def test_running_twice_leaves_the_same_values_and_no_new_history(data):
     assert {r: dict(values(*r)) for r in first} == first
     assert MetricSnapshot.objects.count() == snapshots
     assert all(result.snapshots == 0 for result in results)
-    assert sum(result.written for result in results) > 0  # rows were re-stamped, not skipped
+    # Unchanged rows are not rewritten; the ledger records that every family was verified.
+    assert sum(result.written for result in results) == 0
+    ledger = MetricComputation.objects.filter(subject_id__isnull=True)
+    assert {row.family: row.input_version for row in ledger} == {
+        result.family: result.input_version for result in results
+    }
 
 
 def test_a_stale_run_never_overwrites_newer_values(data):
@@ -139,3 +146,44 @@ def test_history_appends_a_snapshot_only_when_a_value_changes(data):
         subject_type="region", subject_id=data.china.pk, dimensions_key=OPERATIONAL[1]
     ).order_by("id")
     assert [s.value for s in series] == [2, 3]
+
+
+def test_an_edit_recomputes_only_the_families_that_read_its_table(data):
+    facility_families = services.recompute_subjects(
+        [("company", data.a.pk), ("region", data.pudong.pk)], tables={"companies_facility"}
+    )
+    assert {result.family for result in facility_families} == {
+        "company.facilities",
+        "region.facilities",
+    }
+    project_families = services.recompute_subjects(
+        [("company", data.a.pk)], tables={"projects_investmentproject"}
+    )
+    assert {result.family for result in project_families} == {"company.investment"}
+
+
+def test_every_table_that_dirties_subjects_is_read_by_some_family():
+    read = {table for family in registry.families() for table in family.tables}
+    assert registry.mapped_tables() <= read
+
+
+def test_a_subject_verified_after_an_edit_is_no_longer_stale_even_if_its_figures_did_not_move(
+    data,
+):
+    services.recompute_all()
+    since = timezone.now()
+    from companies.models import Facility
+
+    # A rename changes no figure, so no metric row is rewritten...
+    Facility.objects.filter(pk=data.f1.pk).update(name_en="Renamed", version=F("version") + 1)
+    assert ("company", data.a.pk) in services.stale_subjects(since)
+    results = services.recompute_subjects([("company", data.a.pk)], tables={"companies_facility"})
+    assert sum(result.written for result in results) == 0
+    # ...yet the ledger records the verification, so the reconciler does not redo it forever.
+    assert ("company", data.a.pk) not in services.stale_subjects(since)
+    assert MetricComputation.objects.filter(
+        family="company.facilities", subject_id=data.a.pk
+    ).exists()
+    # A later full run supersedes the per-subject ledger rows.
+    services.recompute_all()
+    assert not MetricComputation.objects.filter(subject_id=data.a.pk).exists()

@@ -29,7 +29,9 @@ def data():
 def no_hook_side_effects(monkeypatch):
     """Capture what the hook would mark dirty instead of talking to Redis."""
     marked = []
-    monkeypatch.setattr(dirty, "mark_dirty", lambda subjects: marked.extend(subjects) or True)
+    monkeypatch.setattr(
+        dirty, "mark_dirty", lambda subjects, tables=None: marked.extend(subjects) or True
+    )
     return marked
 
 

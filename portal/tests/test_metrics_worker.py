@@ -29,7 +29,7 @@ def wait_for(predicate, timeout=2.0):
 @pytest.fixture
 def data(celery_worker_process):
     dirty._client = None
-    dirty.redis_client().delete(dirty.DIRTY_KEY, dirty.DEBOUNCE_KEY)
+    dirty.redis_client().delete(dirty.DIRTY_KEY, dirty.DIRTY_TABLES_KEY, dirty.DEBOUNCE_KEY)
     dataset = build()
     services.recompute_all()
     return dataset

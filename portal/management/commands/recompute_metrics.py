@@ -33,9 +33,10 @@ class Command(BaseCommand):
             written = sum(result.written for result in results)
             self.stdout.write(f"Recomputed {len(results)} families, {written} metric rows.")
             return
-        since = datetime.timedelta(hours=lookback_hours)
-        subjects = services.stale_subjects(timezone.now() - since)
+        since = timezone.now() - datetime.timedelta(hours=lookback_hours)
+        tables = services.changed_tables(since)
+        subjects = services.stale_subjects(since) if tables else []
         grouped = services.group_subjects(subjects)
         for subject_type, ids in tqdm(sorted(grouped.items()), desc="subject types"):
-            services.recompute_subjects([(subject_type, i) for i in ids])
+            services.recompute_subjects([(subject_type, i) for i in ids], tables=tables)
         self.stdout.write(f"Reconciled {len(subjects)} stale subject(s).")
