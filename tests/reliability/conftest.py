@@ -124,3 +124,37 @@ def record(name: str, **figures) -> dict:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / f"{name}.json").write_text(json.dumps(figures, indent=2, default=str))
     return figures
+
+
+def _worker_busy() -> bool:
+    """Tasks queued on the drill broker or running on a worker (True when unsure)."""
+    from django.conf import settings
+
+    from portal.celery import app
+
+    try:
+        import redis
+
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1)
+        if client.llen("celery"):
+            return True
+        active = app.control.inspect(timeout=1).active() or {}
+    except Exception:  # noqa: BLE001 - broker down: nothing to wait for
+        return False
+    return any(active.values())
+
+
+@pytest.fixture(autouse=True)
+def _worker_idle_before_flush(request):
+    """Let the worker finish the tasks a drill enqueued before the database is flushed.
+
+    The session worker recomputes metrics after every edit; pytest-django's TRUNCATE at the
+    end of a transactional test would otherwise deadlock with a recompute still reading.
+    Requesting transactional_db here makes this teardown run before its flush.
+    """
+    if "transactional_db" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+    yield
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _worker_busy():
+        time.sleep(0.5)
