@@ -130,9 +130,9 @@ FLOOR_SQL = [
                      p.amount * CASE WHEN p.currency = 'CNY' THEN 1 ELSE c.rate_to_cny END
                          AS amount_cny,
                      CASE WHEN p.currency = 'USD' THEN p.amount
-                          ELSE p.amount * CASE WHEN p.currency = 'CNY' THEN 1
-                                               ELSE c.rate_to_cny END / u.rate_to_cny END
-                         AS amount_usd
+                          ELSE round(p.amount * CASE WHEN p.currency = 'CNY' THEN 1
+                                                     ELSE c.rate_to_cny END / u.rate_to_cny, 6)
+                          END AS amount_usd
                 FROM projects_investmentproject p
                 LEFT JOIN floor_rates c ON c.currency = p.currency AND c.day = p.announced_on
                 LEFT JOIN floor_rates u ON u.currency = 'USD' AND u.day = p.announced_on
@@ -151,9 +151,9 @@ FLOOR_SQL = [
                      p.amount * CASE WHEN p.currency = 'CNY' THEN 1 ELSE c.rate_to_cny END
                          AS amount_cny,
                      CASE WHEN p.currency = 'USD' THEN p.amount
-                          ELSE p.amount * CASE WHEN p.currency = 'CNY' THEN 1
-                                               ELSE c.rate_to_cny END / u.rate_to_cny END
-                         AS amount_usd
+                          ELSE round(p.amount * CASE WHEN p.currency = 'CNY' THEN 1
+                                                     ELSE c.rate_to_cny END / u.rate_to_cny, 6)
+                          END AS amount_usd
                 FROM projects_investmentproject p
                 LEFT JOIN floor_rates c ON c.currency = p.currency AND c.day = p.announced_on
                 LEFT JOIN floor_rates u ON u.currency = 'USD' AND u.day = p.announced_on
@@ -171,9 +171,9 @@ FLOOR_SQL = [
                      p.amount * CASE WHEN p.currency = 'CNY' THEN 1 ELSE c.rate_to_cny END
                          AS amount_cny,
                      CASE WHEN p.currency = 'USD' THEN p.amount
-                          ELSE p.amount * CASE WHEN p.currency = 'CNY' THEN 1
-                                               ELSE c.rate_to_cny END / u.rate_to_cny END
-                         AS amount_usd
+                          ELSE round(p.amount * CASE WHEN p.currency = 'CNY' THEN 1
+                                                     ELSE c.rate_to_cny END / u.rate_to_cny, 6)
+                          END AS amount_usd
                 FROM projects_investmentproject p
                 LEFT JOIN floor_rates c ON c.currency = p.currency AND c.day = p.announced_on
                 LEFT JOIN floor_rates u ON u.currency = 'USD' AND u.day = p.announced_on

@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 RESOURCES = ("companies", "facilities", "projects")
-PASS, MISS, NOT_AVAILABLE = "PASS", "MISS", "NOT AVAILABLE"
+PASS, MISS, NOT_AVAILABLE, INFO = "PASS", "MISS", "NOT AVAILABLE", "INFO"
 MAX_API_LIST_QUERIES = 5
+WHOLE_RUN_LIMIT_S = 600
 
 
 @dataclass
@@ -129,6 +130,18 @@ def evaluate(results: dict) -> list[Check]:
     checks.extend(_query_checks(results))
     checks.extend(_recompute_checks(results))
     checks.extend(_freshness_checks(results))
+    wall = results.get("wall_seconds")
+    if wall is not None:
+        checks.append(
+            Check(
+                "Whole benchmark run",
+                f"{wall:.0f} s",
+                f"{WHOLE_RUN_LIMIT_S} s (absolute target)",
+                wall / WHOLE_RUN_LIMIT_S,
+                "≤ 10 min",
+                PASS if wall <= WHOLE_RUN_LIMIT_S else MISS,
+            )
+        )
     return checks
 
 
@@ -173,16 +186,32 @@ def _recompute_checks(results: dict) -> list[Check]:
         ]  # fmt: skip
     floor, full = entry["floor_s"], entry["full_s"]
     bound = "> " if entry.get("full_timed_out") else ""
-    checks = [
+    checks = []
+    if entry.get("initial_s") is not None:
+        # Filling empty metric tables writes every row and its first history entry: a
+        # one-off (new database, restore), reported for information beside the target run.
+        initial = entry["initial_s"]
+        checks.append(
+            Check(
+                "First metric population (empty metric tables) vs SQL floor",
+                f"{initial:.2f} s",
+                f"{floor:.2f} s (bare GROUP BY aggregate, same rows)",
+                initial / floor,
+                "for information",
+                INFO,
+                "writes every metric row and its first history entry once",
+            )
+        )
+    checks.append(
         _ratio_check(
-            "Full metric recompute vs SQL floor",
+            "Full metric recompute (metrics stored) vs SQL floor",
             f"{bound}{full:.2f} s" + (" (stopped at the time limit)" if bound else ""),
             f"{floor:.2f} s (bare GROUP BY aggregate, same rows)",
             full / floor,
             maximum=1.5,
             aim=1.2,
         )
-    ]
+    )
     if entry.get("incremental_s") is None:
         checks.append(
             Check("Incremental recompute (1% rows) vs full floor", "—", "—", None, "≤ 0.1×",

@@ -5,10 +5,11 @@ Rules every statement keeps:
 - amounts of different amount kinds are never added up: amount_kind is always a dimension;
 - each amount converts at its announcement date's rate: the latest ExchangeRate on or before
   that date, else the earliest after it; USD goes through CNY (amount × rate_to_cny(cur) /
-  rate_to_cny(USD), both on that date's rule);
+  rate_to_cny(USD), both on that date's rule), each converted USD amount kept to 6 decimals
+  (a millionth of a dollar; totals are stored to the cent) so sums stay cheap;
 - an amount without a rate stays in the original-currency totals and is counted as
   `unconverted_count` in the converted totals' lineage, never silently dropped;
-- rates are looked up once per distinct (currency, day), not once per project.
+- rates are expanded once into a (currency, day) calendar and joined by hash.
 """
 
 from portal.metrics import registry, sql
@@ -40,8 +41,8 @@ converted AS (
            p.amount * CASE WHEN p.currency = 'CNY' THEN 1::numeric ELSE cny.rate_to_cny END
                AS amount_cny,
            CASE WHEN p.currency = 'USD' THEN p.amount
-                ELSE p.amount * CASE WHEN p.currency = 'CNY' THEN 1::numeric
-                                     ELSE cny.rate_to_cny END / usd.rate_to_cny END
+                ELSE round(p.amount * CASE WHEN p.currency = 'CNY' THEN 1::numeric
+                                           ELSE cny.rate_to_cny END / usd.rate_to_cny, 6) END
                AS amount_usd
       FROM projects_investmentproject p
       LEFT JOIN day_rates cny ON cny.currency = p.currency AND cny.day = p.announced_on
