@@ -7,6 +7,7 @@ import re
 import time
 
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
 from portal.api.errors import PreconditionFailed, PreconditionRequired
@@ -79,12 +80,21 @@ def _cache_down(error: Exception) -> None:
     _skip_cache_until = time.monotonic() + CACHE_DOWN_SECONDS
 
 
-def cached_page(key: str) -> bytes | None:
-    """The stored body, or None; a cache outage only means rendering the page again."""
+def cached_page(key: str, prefetched: tuple[str, bytes | None] | None = None) -> bytes | None:
+    """The stored body, or None; a cache outage only means rendering the page again.
+
+    `prefetched` is (key, body) when the throttle already read the key in its round trip.
+    """
+    if prefetched is not None and prefetched[0] == key:
+        return prefetched[1]
     if time.monotonic() < _skip_cache_until:
         return None
+    cache = caches["default"]
     try:
-        return caches["default"].get(key)
+        if isinstance(cache, RedisCache):
+            # Raw bytes, not pickled: the body is JSON already.
+            return cache._cache.get_client(key).get(cache.make_and_validate_key(key))
+        return cache.get(key)
     except Exception as error:  # noqa: BLE001 - any cache failure degrades to no cache
         _cache_down(error)
         return None
@@ -93,8 +103,13 @@ def cached_page(key: str) -> bytes | None:
 def store_page(key: str, body: bytes) -> None:
     if time.monotonic() < _skip_cache_until:
         return
+    cache = caches["default"]
     try:
-        caches["default"].set(key, body, PAGE_CACHE_SECONDS)
+        if isinstance(cache, RedisCache):
+            client = cache._cache.get_client(key, write=True)
+            client.set(cache.make_and_validate_key(key), body, ex=PAGE_CACHE_SECONDS)
+        else:
+            cache.set(key, body, PAGE_CACHE_SECONDS)
     except Exception as error:  # noqa: BLE001
         _cache_down(error)
 

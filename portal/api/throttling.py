@@ -4,6 +4,7 @@ A sliding window approximated from two fixed-window counters (this window's and 
 one's, weighted by how much of it still overlaps), read and incremented in one pipelined
 round trip. DRF's own throttle keeps a list of timestamps per client that it reads and
 writes back on every request: two round trips and a pickled list of up to `rate` entries.
+A list view's cached page (`view.page_cache_key()`) is read in the same round trip.
 """
 
 import logging
@@ -83,7 +84,15 @@ class TokenRateThrottle(SimpleRateThrottle):
         pipe.incr(current)
         pipe.expire(current, 2 * self.duration)
         pipe.get(previous)
-        count, _, before = pipe.execute()
+        # A list view's cached page comes along in the same round trip.
+        page_key = None
+        if hasattr(view, "page_cache_key") and self.cache is caches["default"]:
+            page_key = view.page_cache_key()
+        if page_key is not None:
+            pipe.get(self.cache.make_and_validate_key(page_key))
+        count, _, before, *page = pipe.execute()
+        if page_key is not None:
+            view.prefetched_page = (page_key, page[0])
         before = int(before or 0)
         overlap = 1 - offset / self.duration  # share of the last window still inside
         if count + before * overlap <= self.num_requests:

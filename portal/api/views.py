@@ -143,6 +143,22 @@ class ResourceListView(ApiView):
     def write_model(self):
         return self.resource.model
 
+    def page_cache_key(self) -> str | None:
+        """Where this request's page is cached (JSON pages of audited resources), or None.
+
+        The throttle reads this key in its own Redis round trip (`prefetched_page`)."""
+        if not hasattr(self, "_page_cache_key"):
+            key = None
+            request = self.request
+            if (
+                self.resource.versioned
+                and request.method in ("GET", "HEAD")
+                and request.accepted_renderer.format == "json"
+            ):
+                key = etags.page_cache_key(self.data_state(), request)
+            self._page_cache_key = key
+        return self._page_cache_key
+
     def get(self, request, *args, **kwargs):
         resource = self.resource
         etag = etags.list_etag(self.data_version(), request)
@@ -150,10 +166,9 @@ class ResourceListView(ApiView):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         # Pages of audited (versioned) resources are cached under the data version: any
         # committed change of curated data moves every key, so a hit is the current page.
-        cache_key = None
-        if resource.versioned and request.accepted_renderer.format == "json":
-            cache_key = etags.page_cache_key(self.data_state(), request)
-            body = etags.cached_page(cache_key)
+        cache_key = self.page_cache_key()
+        if cache_key is not None:
+            body = etags.cached_page(cache_key, getattr(self, "prefetched_page", None))
             if body is not None:
                 return HttpResponse(body, content_type="application/json", headers={"ETag": etag})
         params = request.query_params

@@ -67,6 +67,28 @@ def test_cached_api_page_costs_one_query_and_is_the_same_body(investor):
     assert second["Content-Type"] == "application/json"
 
 
+def test_cached_api_page_costs_one_redis_round_trip(investor, monkeypatch):
+    import redis
+
+    CompanyFactory()
+    investor.get(API)  # renders and stores the page
+    trips = []
+    direct, pipelined = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+    def command(self, *args, **kwargs):
+        trips.append(args[0])
+        return direct(self, *args, **kwargs)
+
+    def pipeline(self, *args, **kwargs):
+        trips.append("pipeline")
+        return pipelined(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", command)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline)
+    assert investor.get(API).status_code == 200
+    assert trips == ["pipeline"]  # throttle counters and the cached page together
+
+
 def test_cached_api_page_changes_with_any_committed_change(investor):
     company = CompanyFactory(slug="acme", name_en="Acme")
     before = investor.get(API).json()
