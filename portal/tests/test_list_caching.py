@@ -266,3 +266,25 @@ def test_company_list_query_count_does_not_grow_with_rows(client):
     caches["default"].clear()
     _, large = queries_of(client, url)
     assert small == large
+
+
+def test_paging_stops_at_max_page_and_says_so(client, monkeypatch):
+    from django.http import QueryDict
+
+    from companies.models import Company
+    from portal import pages
+
+    Company.objects.bulk_create(
+        Company(slug=f"co-{index:03d}", name_en=f"Company {index:03d}")
+        for index in range(2 * pages.PAGE_SIZE + 1)
+    )
+    monkeypatch.setattr(pages, "MAX_PAGE", 2)
+    assert pages.page_number(QueryDict("page=99")) == 2
+    first = pages.paginate(Company.objects.order_by("pk"), 1)
+    assert first.has_next and not first.beyond_last
+    last = pages.paginate(Company.objects.order_by("pk"), 2)
+    assert not last.has_next and last.beyond_last  # one more row exists, paging stops here
+    body = client.get(reverse("companies:company-list")).content.decode()
+    assert 'rel="next"' in body and "More rows match than paging reaches" not in body
+    body = client.get(reverse("companies:company-list"), {"page": 2}).content.decode()
+    assert 'rel="next"' not in body and "More rows match than paging reaches" in body
