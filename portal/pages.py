@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime
 import hashlib
-import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
@@ -61,7 +60,6 @@ COUNT_SUBQUERY_LIMIT = 2**62
 # Region facet levels always listed (0 country, 1 province / municipality); deeper regions
 # appear once their parent (or an ancestor's child on the way down) is selected.
 REGION_FACET_TOP_DEPTH = 1
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -223,18 +221,13 @@ class CountsCache:
 def _cached_counts(cache: CountsCache | None, compute: Callable, part: str):
     if cache is None:
         return compute()
+    # The fail-soft cache: a Redis outage is a miss (counted again), skipped for a while.
+    store = caches["template_fragments"]
     key = f"{cache.prefix}:{part}"
-    try:
-        value = caches["default"].get(key)
-    except Exception:
-        logger.warning("facet count cache unavailable", exc_info=True)
-        return compute()
+    value = store.get(key)
     if value is None:
         value = compute()
-        try:
-            caches["default"].set(key, value, COUNTS_CACHE_SECONDS)
-        except Exception:
-            logger.warning("facet count cache unavailable", exc_info=True)
+        store.set(key, value, COUNTS_CACHE_SECONDS)
     return value
 
 

@@ -288,3 +288,16 @@ def test_paging_stops_at_max_page_and_says_so(client, monkeypatch):
     assert 'rel="next"' in body and "More rows match than paging reaches" not in body
     body = client.get(reverse("companies:company-list"), {"page": 2}).content.decode()
     assert 'rel="next"' not in body and "More rows match than paging reaches" in body
+
+
+def test_list_pages_render_while_the_cache_is_down(client, settings):
+    CompanyFactory(slug="acme", name_en="Acme Cells")
+    dead = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
+    settings.CACHES = {
+        alias: {**config, "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": dead}
+        for alias, config in settings.CACHES.items()
+    }
+    for _ in range(3):
+        response = client.get(reverse("companies:company-list"))
+        assert response.status_code == 200
+        assert "Acme Cells" in response.content.decode()
