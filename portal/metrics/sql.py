@@ -35,7 +35,7 @@ computed AS MATERIALIZED (
            c.inputs::jsonb AS inputs
       FROM ({family_sql}) AS c
 ),
-existing AS MATERIALIZED (
+existing AS (
     SELECT m.id, m.subject_id, m.name, m.dimensions_key, m.value, m.unit, m.inputs,
            m.input_version
       FROM portal_metric m
