@@ -39,6 +39,14 @@ def data_version() -> int:
     return data_state()[0]
 
 
+def derived_data_head() -> int:
+    """Latest metric history id: derived figures change on a recompute without any audited
+    write, and every changed figure appends one history row."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM portal_metricsnapshot")
+        return cursor.fetchone()[0]
+
+
 DATA_STATE_SQL = (
     f'SELECT max("id"), (SELECT oid FROM pg_database WHERE datname = current_database()) '  # noqa: S608 - constant
     f'FROM "{Change._meta.db_table}"'
@@ -57,7 +65,7 @@ def not_modified(request, etag: str) -> bool:
     return "*" in tags or etag.removeprefix("W/") in tags
 
 
-def list_etag(version: int, request) -> str:
+def list_etag(version: int | str, request) -> str:
     """Changes whenever the data or the query (filters, cursor, ordering, format) changes."""
     query = "&".join(sorted(f"{k}={v}" for k, vs in request.GET.lists() for v in vs))
     raw = f"{version}|{request.path}|{query}|{request.accepted_renderer.format}"

@@ -161,7 +161,11 @@ class ResourceListView(ApiView):
 
     def get(self, request, *args, **kwargs):
         resource = self.resource
-        etag = etags.list_etag(self.data_version(), request)
+        version = self.data_version()
+        if not resource.versioned:
+            # Derived rows (metrics) move on a recompute, which writes no audit-log row.
+            version = f"{version}.{etags.derived_data_head()}"
+        etag = etags.list_etag(version, request)
         if etags.not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         # Pages of audited (versioned) resources are cached under the data version: any

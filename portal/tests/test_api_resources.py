@@ -172,6 +172,25 @@ class TestMetricsApi(ResourceApiTests):
             "name": ("facilities", about_company, about_region),
         }
 
+    def test_list_etag_moves_when_a_recompute_changes_a_figure(self, client):
+        from portal.metrics import services
+
+        region = RegionFactory(slug="pudong", name_en="Pudong")
+        CompanyFactory(slug="first", registered_region=region, kind="company")
+        services.recompute_all()
+        CompanyFactory(slug="second", registered_region=region, kind="company")
+        url = self.list_url()
+        first = client.get(url, {"name": "companies", "subject_type": "region"})
+        assert [item["value"] for item in first.json()["results"]] == ["1.0000"]
+        # The recompute writes no audited row, yet the figure changed: no 304 for the old ETag.
+        services.recompute_all()
+        again = client.get(
+            url, {"name": "companies", "subject_type": "region"}, HTTP_IF_NONE_MATCH=first["ETag"]
+        )
+        assert again.status_code == 200 and again["ETag"] != first["ETag"]
+        values = [item["value"] for item in again.json()["results"]]
+        assert values == ["2.0000"]
+
     def test_lineage_and_subject_are_shown(self, client):
         region = RegionFactory(slug="pudong", name_en="Pudong")
         metric = self.make(region=region)
