@@ -164,16 +164,17 @@ def _resolve(changes_sql: str, params: dict, *, only_stale: bool) -> list[tuple[
         .replace("{row_ctes}", "".join(row_ctes))
         .replace("{mappings}", "\n    UNION ALL\n    ".join(selects))
         .replace("{expansions}", expansion_sql)
+        .replace("{final}", sql.STALE_SUBJECTS if only_stale else sql.ALL_SUBJECTS)
     )
-    params["only_stale"] = only_stale
-    dependencies = [
-        (family.key, family.subject_type, table)
-        for family in registry.families()
-        for table in family.tables
-    ]
-    params["dependency_families"] = [key for key, _, _ in dependencies]
-    params["dependency_types"] = [subject_type for _, subject_type, _ in dependencies]
-    params["dependency_tables"] = [table for _, _, table in dependencies]
+    if only_stale:
+        dependencies = [
+            (family.key, family.subject_type, table)
+            for family in registry.families()
+            for table in family.tables
+        ]
+        params["dependency_families"] = [key for key, _, _ in dependencies]
+        params["dependency_types"] = [subject_type for _, subject_type, _ in dependencies]
+        params["dependency_tables"] = [table for _, _, table in dependencies]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return [((kind, sid), change_id) for kind, sid, change_id in cursor.fetchall()]

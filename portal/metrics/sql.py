@@ -142,7 +142,8 @@ SELECT pg_advisory_xact_lock(hashtext('portal.metrics'), hashtext(%(family)s)),
        set_config('enable_mergejoin', 'off', true)
 """
 
-# Dirty resolution. `{changes}` selects (id, table_name, old_data, new_data) from
+# Dirty resolution. `{final}` is ALL_SUBJECTS (the write path) or STALE_SUBJECTS (the
+# reconciler). `{changes}` selects (id, table_name, old_data, new_data) from
 # portal_change; `{mappings}` is the UNION ALL of the apps' change mappings, each over its
 # own `rows_<n>` CTE; `{expansions}` the UNION ALL of the apps' expansions over `dirty`.
 RESOLVE_SUBJECTS = """
@@ -176,33 +177,7 @@ expanded AS (
     SELECT subject_type, subject_id, change_id FROM dirty{expansions}
     UNION ALL
     SELECT 'portal', NULL::bigint, max(id) FROM changes GROUP BY table_name
-),
-subjects AS (
-    SELECT e.subject_type, e.subject_id, ch.table_name, max(e.change_id) AS change_id
-      FROM expanded e JOIN changes ch ON ch.id = e.change_id
-     GROUP BY e.subject_type, e.subject_id, ch.table_name
-),
-dependencies AS (
-    SELECT * FROM unnest(%(dependency_families)s::text[], %(dependency_types)s::text[],
-                         %(dependency_tables)s::text[]) AS d(family, subject_type, table_name)
-)
-SELECT s.subject_type, s.subject_id, max(s.change_id)
-  FROM subjects s
- WHERE NOT %(only_stale)s
-    -- Stale: some family of the subject that reads the changed table last computed it (its
-    -- last full run or its own last run, whichever is newer) before the change.
-    OR EXISTS (
-           SELECT 1 FROM dependencies d
-             LEFT JOIN portal_metriccomputation whole
-               ON whole.family = d.family AND whole.subject_id IS NULL
-             LEFT JOIN portal_metriccomputation own
-               ON own.family = d.family AND own.subject_id = s.subject_id
-            WHERE d.subject_type = s.subject_type
-              AND (d.table_name = s.table_name OR d.table_name = 'portal_change')
-              AND greatest(coalesce(whole.input_version, 0), coalesce(own.input_version, 0))
-                  < s.change_id)
- GROUP BY s.subject_type, s.subject_id
-"""
+){final}"""
 
 # The changes of the last transaction that wrote one object (old and new images included,
 # so a facility moved from A to B dirties both).
@@ -257,3 +232,37 @@ region_ancestors AS (
 def compose(*parts: str) -> str:
     """Join SQL *code* fragments (constants of this project; values are always parameters)."""
     return "".join(parts)
+
+
+# Every subject the changes touch, with the newest change touching it.
+ALL_SUBJECTS = """
+SELECT subject_type, subject_id, max(change_id) FROM expanded
+ GROUP BY subject_type, subject_id
+"""
+
+# Only the subjects some family of which, reading a changed table, last computed them (its
+# last full run or its own last run, whichever is newer) before the change.
+STALE_SUBJECTS = """,
+subjects AS (
+    SELECT e.subject_type, e.subject_id, ch.table_name, max(e.change_id) AS change_id
+      FROM expanded e JOIN changes ch ON ch.id = e.change_id
+     GROUP BY e.subject_type, e.subject_id, ch.table_name
+),
+dependencies AS (
+    SELECT * FROM unnest(%(dependency_families)s::text[], %(dependency_types)s::text[],
+                         %(dependency_tables)s::text[]) AS d(family, subject_type, table_name)
+)
+SELECT s.subject_type, s.subject_id, max(s.change_id)
+  FROM subjects s
+ WHERE EXISTS (
+           SELECT 1 FROM dependencies d
+             LEFT JOIN portal_metriccomputation whole
+               ON whole.family = d.family AND whole.subject_id IS NULL
+             LEFT JOIN portal_metriccomputation own
+               ON own.family = d.family AND own.subject_id = s.subject_id
+            WHERE d.subject_type = s.subject_type
+              AND (d.table_name = s.table_name OR d.table_name = 'portal_change')
+              AND greatest(coalesce(whole.input_version, 0), coalesce(own.input_version, 0))
+                  < s.change_id)
+ GROUP BY s.subject_type, s.subject_id
+"""
