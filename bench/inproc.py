@@ -101,7 +101,22 @@ def queries(args: dict) -> dict:
 # conversion at the announcement date's rate, product stages and milestones per company;
 # companies, foreign-invested companies, facilities, investment and milestones per region
 # rolled up the materialised path; portal-wide totals. Same work_mem as the recompute.
-FLOOR_SQL = [
+# Every project with an amount, converted at its announcement date's rate (the recompute's
+# rule); the floor's three investment aggregates read it as a subquery.
+FLOOR_CONVERTED = """(SELECT p.company_id, p.region_id, p.amount_kind, p.currency,
+                extract(year FROM p.announced_on)::int AS year, p.amount,
+                p.amount * CASE WHEN p.currency = 'CNY' THEN 1 ELSE c.rate_to_cny END
+                    AS amount_cny,
+                CASE WHEN p.currency = 'USD' THEN p.amount
+                     ELSE round(p.amount * CASE WHEN p.currency = 'CNY' THEN 1
+                                                ELSE c.rate_to_cny END / u.rate_to_cny, 6)
+                     END AS amount_usd
+           FROM projects_investmentproject p
+           LEFT JOIN floor_rates c ON c.currency = p.currency AND c.day = p.announced_on
+           LEFT JOIN floor_rates u ON u.currency = 'USD' AND u.day = p.announced_on
+          WHERE p.amount IS NOT NULL) AS converted"""
+
+_FLOOR_TEMPLATES = [
     """CREATE TEMP TABLE floor_rates ON COMMIT DROP AS
        WITH periods AS (
            SELECT currency, rate_to_cny,
@@ -125,18 +140,7 @@ FLOOR_SQL = [
        WITH cells AS (
            SELECT company_id, amount_kind, currency, sum(amount) AS amount,
                   sum(amount_cny) AS amount_cny, sum(amount_usd) AS amount_usd, count(*) AS n
-             FROM (SELECT p.company_id, p.region_id, p.amount_kind, p.currency,
-                     extract(year FROM p.announced_on)::int AS year, p.amount,
-                     p.amount * CASE WHEN p.currency = 'CNY' THEN 1 ELSE c.rate_to_cny END
-                         AS amount_cny,
-                     CASE WHEN p.currency = 'USD' THEN p.amount
-                          ELSE round(p.amount * CASE WHEN p.currency = 'CNY' THEN 1
-                                                     ELSE c.rate_to_cny END / u.rate_to_cny, 6)
-                          END AS amount_usd
-                FROM projects_investmentproject p
-                LEFT JOIN floor_rates c ON c.currency = p.currency AND c.day = p.announced_on
-                LEFT JOIN floor_rates u ON u.currency = 'USD' AND u.day = p.announced_on
-               WHERE p.amount IS NOT NULL) AS converted
+             FROM {converted}
             GROUP BY company_id, amount_kind, currency)
        SELECT company_id, amount_kind, currency, amount, amount_cny, amount_usd, n FROM cells
        UNION ALL
@@ -146,18 +150,7 @@ FLOOR_SQL = [
        WITH leaf AS (
            SELECT region_id, amount_kind, currency, year, sum(amount) AS amount,
                   sum(amount_cny) AS amount_cny, count(*) AS n
-             FROM (SELECT p.company_id, p.region_id, p.amount_kind, p.currency,
-                     extract(year FROM p.announced_on)::int AS year, p.amount,
-                     p.amount * CASE WHEN p.currency = 'CNY' THEN 1 ELSE c.rate_to_cny END
-                         AS amount_cny,
-                     CASE WHEN p.currency = 'USD' THEN p.amount
-                          ELSE round(p.amount * CASE WHEN p.currency = 'CNY' THEN 1
-                                                     ELSE c.rate_to_cny END / u.rate_to_cny, 6)
-                          END AS amount_usd
-                FROM projects_investmentproject p
-                LEFT JOIN floor_rates c ON c.currency = p.currency AND c.day = p.announced_on
-                LEFT JOIN floor_rates u ON u.currency = 'USD' AND u.day = p.announced_on
-               WHERE p.amount IS NOT NULL) AS converted
+             FROM {converted}
             GROUP BY region_id, amount_kind, currency, year)
        SELECT a.ancestor_id, l.amount_kind, l.currency, l.year, sum(l.amount) AS amount,
               sum(l.amount_cny) AS amount_cny, sum(l.n) AS n
@@ -166,18 +159,7 @@ FLOOR_SQL = [
                                 (a.ancestor_id, l.amount_kind, l.year))""",
     """CREATE TEMP TABLE floor_portal_investment ON COMMIT DROP AS
        SELECT amount_kind, sum(amount_cny) AS amount_cny, count(*) AS n
-         FROM (SELECT p.company_id, p.region_id, p.amount_kind, p.currency,
-                     extract(year FROM p.announced_on)::int AS year, p.amount,
-                     p.amount * CASE WHEN p.currency = 'CNY' THEN 1 ELSE c.rate_to_cny END
-                         AS amount_cny,
-                     CASE WHEN p.currency = 'USD' THEN p.amount
-                          ELSE round(p.amount * CASE WHEN p.currency = 'CNY' THEN 1
-                                                     ELSE c.rate_to_cny END / u.rate_to_cny, 6)
-                          END AS amount_usd
-                FROM projects_investmentproject p
-                LEFT JOIN floor_rates c ON c.currency = p.currency AND c.day = p.announced_on
-                LEFT JOIN floor_rates u ON u.currency = 'USD' AND u.day = p.announced_on
-               WHERE p.amount IS NOT NULL) AS converted
+         FROM {converted}
         GROUP BY amount_kind""",
     """CREATE TEMP TABLE floor_company_products ON COMMIT DROP AS
        WITH stages AS (
@@ -234,6 +216,7 @@ FLOOR_SQL = [
        UNION ALL
        SELECT 'projects', NULL, count(*) FROM projects_investmentproject""",
 ]
+FLOOR_SQL = [statement.replace("{converted}", FLOOR_CONVERTED) for statement in _FLOOR_TEMPLATES]
 
 
 def _time_floor() -> float:

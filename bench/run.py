@@ -221,23 +221,25 @@ def set_database_comment(name: str, value: dict) -> None:
     psql(f"COMMENT ON DATABASE \"{name}\" IS '{text}'")
 
 
-def migrations_fingerprint() -> str:
-    """Changes whenever a migration is added or edited: the template must then be rebuilt."""
+def files_fingerprint(paths) -> str:
+    """Changes whenever one of the files is added, removed or edited."""
     digest = hashlib.sha256()
-    for path in sorted(ROOT.glob("*/migrations/0*.py")):
-        digest.update(path.relative_to(ROOT).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def metrics_fingerprint() -> str:
-    """Changes with the metric SQL: the template's stored metrics must then be recomputed."""
-    digest = hashlib.sha256()
-    paths = [*sorted(ROOT.glob("portal/metrics/*.py")), *sorted(ROOT.glob("*/metrics.py"))]
     for path in paths:
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def migrations_fingerprint() -> str:
+    """The template must be rebuilt when a migration is added or edited."""
+    return files_fingerprint(sorted(ROOT.glob("*/migrations/0*.py")))
+
+
+def metrics_fingerprint() -> str:
+    """The template's stored metrics must be recomputed when the metric SQL changes."""
+    return files_fingerprint(
+        [*sorted(ROOT.glob("portal/metrics/*.py")), *sorted(ROOT.glob("*/metrics.py"))]
+    )
 
 
 def empty_schema() -> str:

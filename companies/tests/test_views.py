@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from policies.tests.page_data import add_bulk, build_world
+from policies.tests.page_data import add_bulk, build_world, facet_counts
 from portal.pages import PAGE_SIZE
 from tests.factories import FacilityFactory, RegionFactory
 
@@ -20,15 +20,6 @@ def world():
     return build_world()
 
 
-def facet(response, param):
-    return {
-        o.value: o.count
-        for f in response.context["filtered"].facets
-        if f.param == param
-        for o in f.options
-    }
-
-
 def csv_rows(response):
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(body)))
@@ -38,7 +29,7 @@ def test_status_facet_counts_ignore_their_own_selection(world, client):
     FacilityFactory(slug="planned-1", region=world.pudong, status="planned")
     response = client.get(reverse("companies:facility-list"), {"status": "operational"})
     assert [f.slug for f in response.context["page"].items] == ["juventas-zhangjiang-plant"]
-    assert facet(response, "status") == {"operational": 1, "planned": 1}
+    assert facet_counts(response, "status") == {"operational": 1, "planned": 1}
 
 
 def test_region_filter_includes_sub_regions(world, client):
@@ -57,7 +48,7 @@ def test_unknown_region_matches_nothing(world, client):
 def test_modality_family_matches_members(world, client):
     response = client.get(reverse("companies:company-list"), {"modality": "cell_therapy"})
     assert [c.slug for c in response.context["page"].items] == ["juventas"]
-    assert facet(response, "modality")["cell_therapy"] == 1
+    assert facet_counts(response, "modality")["cell_therapy"] == 1
 
 
 def test_csv_export_streams_exactly_the_filtered_rows(world, client):

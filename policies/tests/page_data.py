@@ -350,3 +350,13 @@ def add_bulk(world: World, n: int, *, tag: str = "bulk") -> None:
 
 def _days(i: int) -> datetime.timedelta:
     return datetime.timedelta(days=i)
+
+
+def facet_counts(response, param: str) -> dict:
+    """{option value: count} of one facet of a list page's response."""
+    return {
+        option.value: option.count
+        for facet in response.context["filtered"].facets
+        if facet.param == param
+        for option in facet.options
+    }

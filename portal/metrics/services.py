@@ -117,6 +117,7 @@ def recompute_subjects(
     *,
     input_version: int | None = None,
     tables: Iterable[str] | None = None,
+    progress: Callable[[FamilyResult], None] | None = None,
 ) -> list[FamilyResult]:
     """Recompute the families of the given subjects, restricted to those subjects.
 
@@ -128,9 +129,10 @@ def recompute_subjects(
     for subject_type, ids in sorted(group_subjects(subjects).items()):
         for family in registry.families_reading(subject_type, tables):
             scope = None if subject_type == "portal" else sorted(ids)
-            results.append(
-                recompute_family(family.key, subject_ids=scope, input_version=input_version)
-            )
+            result = recompute_family(family.key, subject_ids=scope, input_version=input_version)
+            results.append(result)
+            if progress is not None:
+                progress(result)
     return results
 
 
@@ -204,13 +206,15 @@ def changed_tables(since: datetime.datetime) -> set[str]:
         return {table for (table,) in cursor.fetchall()}
 
 
-def recompute_stale(since: datetime.datetime) -> list[Subject]:
+def recompute_stale(
+    since: datetime.datetime, *, progress: Callable[[FamilyResult], None] | None = None
+) -> list[Subject]:
     """Recompute the stale subjects of the changes since `since`, with only the families
     that read the changed tables; returns the subjects."""
     tables = changed_tables(since)
     subjects = stale_subjects(since) if tables else []
     if subjects:
-        recompute_subjects(subjects, tables=tables)
+        recompute_subjects(subjects, tables=tables, progress=progress)
     return subjects
 
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from companies import services as company_services
-from policies.tests.page_data import add_bulk, build_world
+from policies.tests.page_data import add_bulk, build_world, facet_counts
 from portal.api import throttling
 from portal.db import check_pooled_connection
 from portal.services import api_token_issue
@@ -168,26 +168,17 @@ def test_pool_check_rejects_a_connection_the_server_closed():
 # Analyst list pages ----------------------------------------------------------------------
 
 
-def options(response, param):
-    return {
-        o.value: o.count
-        for f in response.context["filtered"].facets
-        if f.param == param
-        for o in f.options
-    }
-
-
 def test_facet_counts_are_cached_and_fresh_after_a_change(client):
     world = build_world()
     url = reverse("companies:facility-list")
     first, uncached = queries_of(client, url)
     second, cached = queries_of(client, url)
     assert cached < uncached
-    assert options(second, "status") == options(first, "status")
-    before = options(second, "status").get("planned", 0)
+    assert facet_counts(second, "status") == facet_counts(first, "status")
+    before = facet_counts(second, "status").get("planned", 0)
     add_bulk(world, 3, tag="more")  # audited inserts move the data version
     third = client.get(url)
-    assert options(third, "status").get("planned", 0) > before
+    assert facet_counts(third, "status").get("planned", 0) > before
 
 
 def test_ownership_facet_counts_each_company_once(client):
@@ -195,10 +186,10 @@ def test_ownership_facet_counts_each_company_once(client):
         company = CompanyFactory(slug=f"owned-{index}")
         OwnershipPeriodFactory(company=company, ownership_type=ownership)
     response = client.get(reverse("companies:company-list"))
-    assert options(response, "ownership") == {"domestic": 2, "state_owned": 1}
+    assert facet_counts(response, "ownership") == {"domestic": 2, "state_owned": 1}
     filtered = client.get(reverse("companies:company-list"), {"ownership": "state_owned"})
     assert [c.slug for c in filtered.context["page"].items] == ["owned-2"]
-    assert options(filtered, "ownership") == {"domestic": 2, "state_owned": 1}
+    assert facet_counts(filtered, "ownership") == {"domestic": 2, "state_owned": 1}
 
 
 def test_region_facet_opens_along_the_selected_region(client):

@@ -21,22 +21,19 @@ class Command(BaseCommand):
         parser.add_argument("--lookback-hours", type=float, default=24.0)
 
     def handle(self, *args, full: bool, lookback_hours: float, **options):
-        if full:
-            families = registry.families()
-            with tqdm(total=len(families), desc="metric families", unit="family") as bar:
+        total = len(registry.families()) if full else None
+        with tqdm(total=total, desc="metric families", unit="family") as bar:
 
-                def progress(result):
-                    bar.set_postfix_str(f"{result.family}: {result.computed} rows")
-                    bar.update(1)
+            def progress(result):
+                bar.set_postfix_str(f"{result.family}: {result.computed} rows")
+                bar.update(1)
 
+            if full:
                 results = services.recompute_all(progress=progress)
-            written = sum(result.written for result in results)
-            self.stdout.write(f"Recomputed {len(results)} families, {written} metric rows.")
-            return
-        since = timezone.now() - datetime.timedelta(hours=lookback_hours)
-        tables = services.changed_tables(since)
-        subjects = services.stale_subjects(since) if tables else []
-        grouped = services.group_subjects(subjects)
-        for subject_type, ids in tqdm(sorted(grouped.items()), desc="subject types"):
-            services.recompute_subjects([(subject_type, i) for i in ids], tables=tables)
-        self.stdout.write(f"Reconciled {len(subjects)} stale subject(s).")
+                written = sum(result.written for result in results)
+                message = f"Recomputed {len(results)} families, {written} metric rows."
+            else:
+                since = timezone.now() - datetime.timedelta(hours=lookback_hours)
+                subjects = services.recompute_stale(since, progress=progress)
+                message = f"Reconciled {len(subjects)} stale subject(s)."
+        self.stdout.write(message)
