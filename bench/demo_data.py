@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db import connection, models, transaction
 
+from projects.investment_cells import PROJECT_TRIGGER_NAMES, REBUILD_STATEMENT
+
 GENERATOR_VERSION = 1
 DEMO_PREFIX = "demo-"
 SOURCE_KEY = "demo-synthetic-data"
@@ -416,6 +418,9 @@ def _suspend_constraints(cursor, tables: list[str], *, skip_audit: bool) -> dict
         audited = [row[0] for row in cursor.fetchall()]
         for table in audited:
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER portal_audit")
+    # Investment cells are rebuilt once after the load instead of per COPY batch.
+    for trigger in PROJECT_TRIGGER_NAMES:
+        cursor.execute(f"ALTER TABLE projects_investmentproject DISABLE TRIGGER {trigger}")
     return {"foreign_keys": foreign_keys, "indexes": indexes, "audited": audited}
 
 
@@ -426,6 +431,10 @@ def _restore_constraints(cursor, suspended: dict) -> None:
         cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     for table in suspended["audited"]:
         cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER portal_audit")
+    for trigger in PROJECT_TRIGGER_NAMES:
+        cursor.execute(f"ALTER TABLE projects_investmentproject ENABLE TRIGGER {trigger}")
+    # Queues every cell, so the first metric recompute writes every investment figure.
+    cursor.execute(REBUILD_STATEMENT)
 
 
 def _load_reference(loader: _Loader, plan: _Plan) -> None:

@@ -337,3 +337,10 @@ SELECT 'policy', pol.id, d.change_id
  WHERE d.subject_type = 'region'
 """
 )
+# Targets counting converted investment and subsidy exposure read exchange rates: a rate
+# change dirties every policy (a handful, against the many projects it re-converts).
+registry.register_change_mapping(
+    "portal_exchangerate",
+    "SELECT 'policy' AS subject_type, pol.id AS subject_id, r.change_id "
+    "FROM {rows} r CROSS JOIN policies_policy pol",
+)

@@ -1,39 +1,31 @@
 """Metric SQL of the projects app: investment totals (original currency, CNY, USD), product
 stages and regulatory milestones, per company, per region (rolled up) and portal-wide.
 
+Investment figures read the running totals in CompanyInvestmentCell and RegionInvestmentCell,
+which database triggers keep exact on every project write (see `projects.investment_cells`
+for the conversion rule) and which a full recompute first rebuilds from the projects. The
+families are keyed: the triggers queue each changed cell, and an incremental run rewrites only
+the queued slices (a company's amount kind; a region's amount kind and year).
+
 Rules every statement keeps:
 - amounts of different amount kinds are never added up: amount_kind is always a dimension;
-- each amount converts at its announcement date's rate: the latest ExchangeRate on or before
-  that date, else the earliest after it; USD goes through CNY (amount × rate_to_cny(cur) /
-  rate_to_cny(USD), both on that date's rule), each converted USD amount kept to 6 decimals
-  (a millionth of a dollar; totals are stored to the cent) so sums stay cheap;
-- an amount without a rate stays in the original-currency totals and is counted as
-  `unconverted_count` in the converted totals' lineage, never silently dropped;
-- rates are expanded once into a (currency, day) calendar and joined by hash.
+- each amount converts at its announcement date's rate; an amount without a rate stays in the
+  original-currency totals and is counted as `unconverted_count` in the converted totals'
+  lineage, never silently dropped.
 """
 
 from portal.metrics import registry, sql
+from projects import investment_cells
 
-# {scope} is replaced by a WHERE condition on `p` (an investment project). Each currency's
-# rates become validity periods (a rate holds from its date until the next one; the earliest
-# also covers every earlier day), expanded into a calendar of the days projects can fall on
-# (min/max come from the announced_on index), so converting a project is a hash join on
-# (currency, day) rather than a search per project.
+# Converted projects for figures the cells cannot answer (policy targets filter by announcement
+# date within a period). `{scope}` is a WHERE condition on `p`; rates come from the same
+# (currency, day) calendar function the cell triggers use.
 CONVERTED_CTES = """
-rate_periods AS (
-    SELECT er.currency, er.rate_to_cny,
-           CASE WHEN lag(er.date) OVER w IS NULL THEN '-infinity'::date ELSE er.date END
-               AS valid_from,
-           coalesce(lead(er.date) OVER w, 'infinity'::date) AS valid_to
-      FROM portal_exchangerate er
-    WINDOW w AS (PARTITION BY er.currency ORDER BY er.date)
-),
 day_rates AS MATERIALIZED (
-    SELECT rp.currency, day::date AS day, rp.rate_to_cny
-      FROM (SELECT min(announced_on) AS first, max(announced_on) AS last
-              FROM projects_investmentproject) AS span
-     CROSS JOIN generate_series(span.first, span.last, interval '1 day') AS day
-      JOIN rate_periods rp ON day >= rp.valid_from AND day < rp.valid_to
+    SELECT r.*
+      FROM (SELECT min(announced_on) AS first_day, max(announced_on) AS last_day
+              FROM projects_investmentproject) AS span,
+           projects_day_rates(span.first_day, span.last_day) AS r
 ),
 converted AS (
     SELECT p.id, p.company_id, p.region_id, p.amount_kind, p.currency, p.amount,
@@ -50,88 +42,91 @@ converted AS (
      WHERE p.amount IS NOT NULL AND ({scope})
 )"""
 
-# Per (company, amount kind, currency) in one pass; the converted totals add up the
-# currencies of one amount kind (never two kinds).
+# The cells of one grain a run reads: every cell (full), the subjects' (by subject), or only the
+# queued slices (pending only). `{subject}` and `{part}` are the table's subject column and part.
+_CELLS = """
+cells AS MATERIALIZED (
+    SELECT * FROM {table} c
+     WHERE (%(subject_ids)s::bigint[] IS NULL OR c.{subject} = ANY(%(subject_ids)s::bigint[]))
+       AND (NOT %(pending_only)s OR (c.{subject}, {part}) IN (SELECT subject_id, part FROM scope))
+)"""
+
+# Consumes the queue of one grain (only the in-scope subjects' entries on a subject run).
+_PENDING = """
+DELETE FROM projects_investmentcellchange q
+ WHERE q.grain = '{grain}' AND (SELECT ok FROM allowed)
+   AND (%(subject_ids)s::bigint[] IS NULL OR q.subject_id = ANY(%(subject_ids)s::bigint[]))
+RETURNING q.subject_id, q.part
+"""
+
+# Per (company, amount kind, currency); the converted totals add up the currencies of one
+# amount kind (never two kinds).
 COMPANY_INVESTMENT = sql.compose(
     "WITH",
-    CONVERTED_CTES.replace(
-        "{scope}",
-        "%(subject_ids)s::bigint[] IS NULL OR p.company_id = ANY(%(subject_ids)s::bigint[])",
+    _CELLS.format(
+        table="projects_companyinvestmentcell", subject="company_id", part="c.amount_kind"
     ),
-    """,
-cells AS MATERIALIZED (
-    SELECT company_id, amount_kind, currency, sum(amount) AS amount,
-           sum(amount_cny) AS amount_cny, sum(amount_usd) AS amount_usd, count(*) AS n,
-           count(amount_cny) AS n_cny, count(amount_usd) AS n_usd
-      FROM converted GROUP BY company_id, amount_kind, currency
-)
+    """
 SELECT company_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency) AS dimensions,
-       amount AS value, currency AS unit, jsonb_build_object('row_count', n) AS inputs
+       amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
   FROM cells
 UNION ALL
 SELECT company_id, 'investment_total_cny', jsonb_build_object('amount_kind', amount_kind),
        round(sum(amount_cny), 2), 'CNY',
-       jsonb_build_object('row_count', sum(n), 'unconverted_count', sum(n - n_cny))
-  FROM cells GROUP BY company_id, amount_kind HAVING sum(n_cny) > 0
+       jsonb_build_object('row_count', sum(projects),
+                          'unconverted_count', sum(projects - converted_cny))
+  FROM cells GROUP BY company_id, amount_kind HAVING sum(converted_cny) > 0
 UNION ALL
 SELECT company_id, 'investment_total_usd', jsonb_build_object('amount_kind', amount_kind),
        round(sum(amount_usd), 2), 'USD',
-       jsonb_build_object('row_count', sum(n), 'unconverted_count', sum(n - n_usd))
-  FROM cells GROUP BY company_id, amount_kind HAVING sum(n_usd) > 0
+       jsonb_build_object('row_count', sum(projects),
+                          'unconverted_count', sum(projects - converted_usd))
+  FROM cells GROUP BY company_id, amount_kind HAVING sum(converted_usd) > 0
 """,
 )
 
-# Projects count where the money goes (project.region), rolled up the region tree.
+# Projects count where the money goes (project.region); a region's cells already include every
+# descendant's projects.
 REGION_INVESTMENT = sql.compose(
     "WITH",
-    sql.REGION_ANCESTORS_CTE,
-    ",",
-    CONVERTED_CTES.replace("{scope}", "p.region_id IN (SELECT region_id FROM region_ancestors)"),
-    """,
-leaf AS (
-    SELECT region_id, amount_kind, currency, year, sum(amount) AS amount,
-           sum(amount_cny) AS amount_cny, count(*) AS n, count(amount_cny) AS n_converted
-      FROM converted GROUP BY region_id, amount_kind, currency, year
-),
-rolled AS MATERIALIZED (
-    SELECT a.ancestor_id AS region_id, l.amount_kind, l.currency, l.year,
-           sum(l.amount) AS amount, sum(l.amount_cny) AS amount_cny, sum(l.n) AS n,
-           sum(l.n_converted) AS n_converted
-      FROM leaf l JOIN region_ancestors a ON a.region_id = l.region_id
-     GROUP BY a.ancestor_id, l.amount_kind, l.currency, l.year
-)
+    _CELLS.format(
+        table="projects_regioninvestmentcell",
+        subject="region_id",
+        part="c.amount_kind || '|' || c.year",
+    ),
+    """
 SELECT region_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency, 'year', year)
            AS dimensions,
-       amount AS value, currency AS unit, jsonb_build_object('row_count', n) AS inputs
-  FROM rolled
+       amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
+  FROM cells
 UNION ALL
 SELECT region_id, 'investment_total_cny',
        jsonb_build_object('amount_kind', amount_kind, 'year', year),
        round(sum(amount_cny), 2), 'CNY',
-       jsonb_build_object('row_count', sum(n), 'unconverted_count', sum(n - n_converted))
-  FROM rolled GROUP BY region_id, amount_kind, year
-HAVING sum(n_converted) > 0
+       jsonb_build_object('row_count', sum(projects),
+                          'unconverted_count', sum(projects - converted_cny))
+  FROM cells GROUP BY region_id, amount_kind, year
+HAVING sum(converted_cny) > 0
 """,
 )
 
-PORTAL_INVESTMENT = sql.compose(
-    "WITH",
-    CONVERTED_CTES.replace("{scope}", "TRUE"),
-    """
+# Every project counts in exactly one root region, so the roots' cells add up to the portal.
+PORTAL_INVESTMENT = """
 SELECT NULL::bigint AS subject_id, 'investment_total_cny' AS name,
-       jsonb_build_object('amount_kind', amount_kind) AS dimensions,
-       round(sum(amount_cny), 2) AS value, 'CNY' AS unit,
-       jsonb_build_object('row_count', count(*),
-                          'unconverted_count', count(*) - count(amount_cny)) AS inputs
-  FROM converted GROUP BY amount_kind HAVING count(amount_cny) > 0
+       jsonb_build_object('amount_kind', c.amount_kind) AS dimensions,
+       round(sum(c.amount_cny), 2) AS value, 'CNY' AS unit,
+       jsonb_build_object('row_count', sum(c.projects),
+                          'unconverted_count', sum(c.projects - c.converted_cny)) AS inputs
+  FROM projects_regioninvestmentcell c
+  JOIN portal_region r ON r.id = c.region_id AND r.parent_id IS NULL
+ GROUP BY c.amount_kind HAVING sum(c.converted_cny) > 0
 UNION ALL
 SELECT NULL::bigint, 'projects', '{}'::jsonb, count(*), 'projects',
        jsonb_build_object('row_count', count(*))
   FROM projects_investmentproject
-""",
-)
+"""
 
 # A product's stage is the most advanced regulatory milestone kind it has reached (the
 # regulatory order below; a breakthrough designation is not a stage), latest date on ties.
@@ -197,7 +192,13 @@ registry.register_family(
         subject_type="company",
         names=("investment_total", "investment_total_cny", "investment_total_usd"),
         sql=COMPANY_INVESTMENT,
-        tables=("projects_investmentproject", "portal_exchangerate"),
+        tables=(
+            "projects_investmentproject",
+            "portal_exchangerate",
+            "projects_companyinvestmentcell",
+        ),
+        pending_sql=_PENDING.format(grain="company"),
+        part_sql="m.dimensions ->> 'amount_kind'",
     )
 )
 registry.register_family(
@@ -215,7 +216,14 @@ registry.register_family(
         subject_type="region",
         names=("investment_total", "investment_total_cny"),
         sql=REGION_INVESTMENT,
-        tables=("projects_investmentproject", "portal_exchangerate", "portal_region"),
+        tables=(
+            "projects_investmentproject",
+            "portal_exchangerate",
+            "portal_region",
+            "projects_regioninvestmentcell",
+        ),
+        pending_sql=_PENDING.format(grain="region"),
+        part_sql="(m.dimensions ->> 'amount_kind') || '|' || (m.dimensions ->> 'year')",
     )
 )
 registry.register_family(
@@ -238,9 +246,14 @@ registry.register_family(
         subject_type="portal",
         names=("investment_total_cny", "projects"),
         sql=PORTAL_INVESTMENT,
-        tables=("projects_investmentproject", "portal_exchangerate"),
+        tables=(
+            "projects_investmentproject",
+            "portal_exchangerate",
+            "projects_regioninvestmentcell",
+        ),
     )
 )
+registry.register_refresh("projects.investment_cells", investment_cells.REBUILD_STATEMENT)
 
 registry.register_change_mapping(
     "projects_investmentproject", registry.company_and_region_mapping("company_id", "region_id")
@@ -259,16 +272,11 @@ SELECT 'region', c.registered_region_id, r.change_id
   JOIN companies_company c ON c.id = p.company_id
 """,
 )
-# A rate change re-converts every project in that currency; a USD rate change every project
-# (USD totals go through the USD rate).
+# A rate change re-converts projects in the cells (a trigger rebuilds them and queues what
+# changed), so it names no subject itself: the portal subject every change carries is enough to
+# schedule the keyed families and the policy figures that read rates.
 registry.register_change_mapping(
     "portal_exchangerate",
-    """
-SELECT DISTINCT s.subject_type, s.subject_id, r.change_id
-  FROM {rows} r
-  JOIN projects_investmentproject p
-    ON p.currency = r.data ->> 'currency' OR r.data ->> 'currency' = 'USD'
- CROSS JOIN LATERAL (VALUES ('company', p.company_id), ('region', p.region_id))
-       AS s(subject_type, subject_id)
-""",
+    "SELECT NULL::text AS subject_type, NULL::bigint AS subject_id, r.change_id "
+    "FROM {rows} r WHERE false",
 )

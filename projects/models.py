@@ -165,3 +165,84 @@ class RegulatoryMilestone(CuratedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("projects:milestone-detail", kwargs={"slug": self.slug})
+
+
+class CompanyInvestmentCell(models.Model):
+    """Exact running totals of a company's projects per (amount kind, currency), kept by
+    database triggers in the same transaction as every project write.
+
+    Derived, never curated: the investment metrics read these instead of re-aggregating every
+    project. Converted amounts are unrounded (CNY) or per project to 6 decimals (USD), so the
+    running sums stay exact however many edits are applied. No CHECK on the counts: triggers
+    write signed deltas through INSERT … ON CONFLICT, whose proposed row is checked before it
+    meets the stored one.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    amount_kind = models.CharField(max_length=30, choices=AmountKind.choices)
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(max_digits=40, decimal_places=10)
+    amount_cny = models.DecimalField(max_digits=40, decimal_places=10)
+    amount_usd = models.DecimalField(max_digits=40, decimal_places=10)
+    projects = models.IntegerField()
+    converted_cny = models.IntegerField()
+    converted_usd = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "amount_kind", "currency"], name="company_cell_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_id} {self.amount_kind} {self.currency}: {self.amount}"
+
+
+class RegionInvestmentCell(models.Model):
+    """Exact running totals of the projects in a region and all its descendants, per (amount
+    kind, currency, announcement year); kept by triggers like CompanyInvestmentCell.
+
+    Every project counts in its region and each ancestor (the materialised path), so a region's
+    figure is one row, not a roll-up at read time.
+    """
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    amount_kind = models.CharField(max_length=30, choices=AmountKind.choices)
+    currency = models.CharField(max_length=3)
+    year = models.IntegerField()
+    amount = models.DecimalField(max_digits=40, decimal_places=10)
+    amount_cny = models.DecimalField(max_digits=40, decimal_places=10)
+    projects = models.IntegerField()
+    converted_cny = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "amount_kind", "currency", "year"],
+                name="region_cell_unique_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.amount_kind} {self.currency} {self.year}: {self.amount}"
+
+
+class InvestmentCellChange(models.Model):
+    """Queue of investment cells changed since the metrics last read them.
+
+    Written by the cell triggers, consumed (deleted) by the investment metric families in the
+    statement that rewrites the affected figures, so each change is applied exactly once and a
+    change committed during a recompute waits for the next one. `part` is the slice of the
+    subject's figures to recompute: the amount kind (company) or "amount kind|year" (region).
+    """
+
+    grain = models.CharField(max_length=10, choices=[("company", "Company"), ("region", "Region")])
+    subject_id = models.BigIntegerField()
+    part = models.CharField(max_length=60)
+
+    class Meta:
+        indexes = [models.Index(fields=["grain", "id"], name="cell_change_grain_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.grain}#{self.subject_id} {self.part}"

@@ -44,17 +44,30 @@ class MetricFamily:
     description: str = ""
     # Lineage shared by every row of the family (rows carry only their own counts).
     tables: tuple[str, ...] = ()
+    # A keyed family reads running totals kept by database triggers, which queue each changed
+    # cell: `pending_sql` consumes that queue (a DELETE … RETURNING subject_id, part, guarded
+    # by `(SELECT ok FROM allowed)` and `%(subject_ids)s`), and `part_sql` names the part of a
+    # stored row `m` (from `m.dimensions`), so a run can rewrite just the queued slices.
+    pending_sql: str | None = None
+    part_sql: str | None = None
 
     def __post_init__(self):
         if self.subject_type not in SUBJECT_TYPES:
             raise ValueError(f"unknown subject type {self.subject_type!r}")
         if (self.sql is None) == (self.compute is None):
             raise ValueError(f"family {self.key}: give exactly one of sql or compute")
+        if (self.pending_sql is None) != (self.part_sql is None):
+            raise ValueError(f"family {self.key}: a keyed family needs pending_sql and part_sql")
+
+    @property
+    def keyed(self) -> bool:
+        return self.pending_sql is not None
 
 
 _families: dict[str, MetricFamily] = {}
 _change_mappings: list[tuple[str, str]] = []
 _expansions: list[str] = []
+_refreshes: dict[str, str] = {}
 _loaded = False
 
 
@@ -100,6 +113,20 @@ def company_and_region_mapping(company_column: str, region_column: str | None = 
             raise ValueError(f"not a column name: {column!r}")
     region = _OWN_REGION if region_column else _REGISTERED_REGION
     return (_COMPANY_SUBJECT + region).format(company=company_column, region=region_column)
+
+
+def register_refresh(key: str, sql: str) -> None:
+    """A statement a full recompute runs before the families: it rebuilds the running totals
+    keyed families read from the base rows (triggers keep them exact; the full run proves it)
+    and returns how many it had to correct."""
+    if _refreshes.get(key, sql) != sql:
+        raise ValueError(f"refresh {key} registered twice")
+    _refreshes[key] = sql
+
+
+def refreshes() -> dict[str, str]:
+    ensure_loaded()
+    return dict(_refreshes)
 
 
 def register_expansion(sql: str) -> None:

@@ -55,8 +55,12 @@ def recompute_family(
     subject_ids: Iterable[int] | None = None,
     input_version: int | None = None,
     today: datetime.date | None = None,
+    pending_only: bool = False,
 ) -> FamilyResult:
     """Recompute one family for the given subjects (None: every subject of its type).
+
+    `pending_only` (keyed families): rewrite only the slices their queue of changed cells
+    names, whatever the subjects.
 
     `input_version` None labels the rows with the highest Change id visible to the statement
     (the normal case). A number pins the label; it exists to replay an older run, and the
@@ -66,6 +70,9 @@ def recompute_family(
     ids = None if subject_ids is None else sorted({int(i) for i in subject_ids})
     if family.subject_type == "portal":
         ids = None  # one portal-wide subject: always recomputed as a whole
+    pending_only = pending_only and family.keyed
+    if pending_only:
+        ids = None
     if ids is not None and not ids:
         return FamilyResult(key, 0, 0, 0, 0, 0)
     params = {
@@ -75,6 +82,7 @@ def recompute_family(
         "subject_ids": ids,
         "input_version": input_version,
         "today": today or timezone.localdate(),
+        "pending_only": pending_only,
     }
     if family.sql is not None:
         family_sql = family.sql
@@ -82,7 +90,11 @@ def recompute_family(
         rows = list(family.compute(ids))
         params["rows"] = json.dumps(rows, default=_json_default)
         family_sql = sql.PYTHON_ROWS
-    statement = sql.UPSERT_FAMILY.replace("{family_sql}", family_sql)
+    statement = (
+        sql.UPSERT_FAMILY.replace("{pending_sql}", family.pending_sql or sql.NO_PENDING)
+        .replace("{part_sql}", family.part_sql or "NULL::text")
+        .replace("{family_sql}", family_sql)
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql.FAMILY_LOCK, {"family": key, "work_mem": settings.METRICS_WORK_MEM})
         cursor.execute(statement, params)
@@ -91,12 +103,31 @@ def recompute_family(
 
 
 def recompute_all(
-    *, progress: Callable[[FamilyResult], None] | None = None, input_version: int | None = None
+    *,
+    progress: Callable[[FamilyResult], None] | None = None,
+    input_version: int | None = None,
+    rederive: bool = False,
 ) -> list[FamilyResult]:
-    """Recompute every family for every subject: one locked statement per family."""
+    """Recompute every figure from the base rows: one locked statement per family.
+
+    Keyed families' running totals are first rebuilt from every base row and compared with
+    what the triggers kept; every total that differs is queued, and those families then
+    rewrite the queued slices. `rederive` makes them rewrite every subject instead (after a
+    change to their SQL, when figures must be derived anew from unchanged totals).
+    """
     results = []
+    for key, refresh_sql in registry.refreshes().items():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql.FAMILY_LOCK, {"family": key, "work_mem": settings.METRICS_WORK_MEM})
+            cursor.execute(refresh_sql)
+            (corrected,) = cursor.fetchone()
+        if corrected:
+            # Triggers keep the totals exact, so a correction means something bypassed them.
+            logger.warning("metrics refresh %s corrected %d running totals", key, corrected)
     for family in registry.families():
-        result = recompute_family(family.key, input_version=input_version)
+        result = recompute_family(
+            family.key, input_version=input_version, pending_only=family.keyed and not rederive
+        )
         results.append(result)
         if progress is not None:
             progress(result)
@@ -123,13 +154,26 @@ def recompute_subjects(
 
     `tables`: the tables whose edits made them dirty; only families reading one of them run
     (None: every family of each subject type).
+    Keyed families run on their queue of changed cells whenever a table they read changed,
+    whatever the subjects.
     """
     results = []
     tables = None if tables is None else frozenset(tables)
-    for subject_type, ids in sorted(group_subjects(subjects).items()):
+    grouped = group_subjects(subjects)
+    for subject_type in registry.SUBJECT_TYPES:
         for family in registry.families_reading(subject_type, tables):
-            scope = None if subject_type == "portal" else sorted(ids)
-            result = recompute_family(family.key, subject_ids=scope, input_version=input_version)
+            if family.keyed:
+                result = recompute_family(
+                    family.key, pending_only=True, input_version=input_version
+                )
+            elif subject_type in grouped:
+                ids = grouped[subject_type]
+                scope = None if subject_type == "portal" else sorted(ids)
+                result = recompute_family(
+                    family.key, subject_ids=scope, input_version=input_version
+                )
+            else:
+                continue
             results.append(result)
             if progress is not None:
                 progress(result)
@@ -169,9 +213,11 @@ def _resolve(changes_sql: str, params: dict, *, only_stale: bool) -> list[tuple[
         .replace("{final}", sql.STALE_SUBJECTS if only_stale else sql.ALL_SUBJECTS)
     )
     if only_stale:
+        # Keyed families keep no per-subject ledger: their queue says what is stale.
         dependencies = [
             (family.key, family.subject_type, table)
             for family in registry.families()
+            if not family.keyed
             for table in family.tables
         ]
         params["dependency_families"] = [key for key, _, _ in dependencies]
@@ -212,9 +258,17 @@ def recompute_stale(
     """Recompute the stale subjects of the changes since `since`, with only the families
     that read the changed tables; returns the subjects."""
     tables = changed_tables(since)
-    subjects = stale_subjects(since) if tables else []
-    if subjects:
-        recompute_subjects(subjects, tables=tables, progress=progress)
+    if not tables:
+        return []
+    # Resolving subjects costs a pass over the changes; skip it when only keyed families (which
+    # read their queue) and portal-wide ones (always whole) read the changed tables.
+    by_subject = any(
+        not family.keyed and family.subject_type != "portal"
+        for subject_type in registry.SUBJECT_TYPES
+        for family in registry.families_reading(subject_type, tables)
+    )
+    subjects = stale_subjects(since) if by_subject else [("portal", None)]
+    recompute_subjects(subjects, tables=tables, progress=progress)
     return subjects
 
 

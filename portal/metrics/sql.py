@@ -28,6 +28,10 @@ refused AS (
      WHERE c.family = %(family)s AND c.subject_id IS NOT NULL
        AND c.input_version > (SELECT v FROM version)
 ),
+-- A keyed family consumes its queue of changed cells here (a refused run consumes nothing);
+-- in a pending-only run `scope` is all it rewrites.
+consumed AS ({pending_sql}),
+scope AS MATERIALIZED (SELECT DISTINCT subject_id, part FROM consumed),
 computed AS MATERIALIZED (
     SELECT c.subject_id::bigint AS subject_id, c.name::varchar AS name,
            c.dimensions::jsonb AS dimensions, c.dimensions::jsonb::text AS dimensions_key,
@@ -39,9 +43,18 @@ existing AS (
     SELECT m.id, m.subject_id, m.name, m.dimensions_key, m.value, m.unit, m.inputs,
            m.input_version
       FROM portal_metric m
-     WHERE m.subject_type = %(subject_type)s
+     WHERE NOT %(pending_only)s AND m.subject_type = %(subject_type)s
        AND m.name = ANY(%(names)s)
        AND (%(subject_ids)s::bigint[] IS NULL OR m.subject_id = ANY(%(subject_ids)s::bigint[]))
+    UNION ALL
+    -- A keyed run compares only the slices of the subjects its queue named.
+    SELECT m.id, m.subject_id, m.name, m.dimensions_key, m.value, m.unit, m.inputs,
+           m.input_version
+      FROM scope s
+      JOIN portal_metric m
+        ON m.subject_type = %(subject_type)s AND m.subject_id = s.subject_id
+       AND m.name = ANY(%(names)s) AND {part_sql} = s.part
+     WHERE %(pending_only)s
 ),
 -- One full outer join pairs every computed row with its stored row: what is new or differs
 -- is written, what is stored but no longer computed is deleted.
@@ -102,7 +115,7 @@ ledger AS (
             UNION ALL
             SELECT unnest(%(subject_ids)s::bigint[])) AS s
      CROSS JOIN version
-     WHERE (SELECT ok FROM allowed)
+     WHERE (SELECT ok FROM allowed) AND NOT %(pending_only)s
        AND NOT EXISTS (SELECT 1 FROM refused r WHERE r.subject_id = s.subject_id)
      ORDER BY s.subject_id
     ON CONFLICT (family, subject_id) DO UPDATE
@@ -114,6 +127,7 @@ ledger AS (
 pruned AS (
     DELETE FROM portal_metriccomputation c
      WHERE %(subject_ids)s::bigint[] IS NULL AND (SELECT ok FROM allowed)
+       AND NOT %(pending_only)s
        AND c.family = %(family)s AND c.subject_id IS NOT NULL
        AND c.input_version <= (SELECT v FROM version)
     RETURNING 1
@@ -122,6 +136,9 @@ SELECT (SELECT count(*) FROM computed), (SELECT count(*) FROM upserted),
        (SELECT count(*) FROM deleted), (SELECT count(*) FROM snapshots),
        (SELECT v FROM version), (SELECT count(*) FROM ledger), (SELECT count(*) FROM pruned)
 """
+
+# What a family without a queue of changed cells consumes: nothing.
+NO_PENDING = "SELECT NULL::bigint AS subject_id, NULL::text AS part WHERE false"
 
 # A Python-computed family feeds its rows in as one jsonb array parameter.
 PYTHON_ROWS = """

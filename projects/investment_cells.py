@@ -1,0 +1,417 @@
+"""Database-side upkeep of the investment cells (CompanyInvestmentCell, RegionInvestmentCell).
+
+Statement-level triggers on `projects_investmentproject` apply each write's signed delta (old
+row images subtract, new ones add) to the cells in the same transaction, and queue the changed
+cells in `projects_investmentcellchange` for the metric families. A changed exchange rate or a
+moved region changes many cells at once: those triggers rebuild the cells from the projects
+(the same function a full metric recompute runs to verify them).
+
+Conversion rule (shared with the metric docs in `projects.metrics`): each amount converts at
+its announcement date's rate, the latest ExchangeRate on or before that date, else the earliest
+after it; USD goes through CNY and is kept to 6 decimals per project; an amount without a rate
+is counted as not converted, never dropped.
+"""
+
+from portal.metrics.sql import compose
+
+# (currency, day) → rate for every day of a span: each rate holds from its date until the next
+# one, and the earliest also covers every earlier day. Joined by hash, not searched per row.
+DAY_RATES_FUNCTION = """
+CREATE OR REPLACE FUNCTION projects_day_rates(first_day date, last_day date)
+RETURNS TABLE (currency varchar, day date, rate_to_cny numeric)
+LANGUAGE sql STABLE AS $$
+    WITH rate_periods AS (
+        SELECT er.currency, er.rate_to_cny,
+               CASE WHEN lag(er.date) OVER w IS NULL THEN '-infinity'::date ELSE er.date END
+                   AS valid_from,
+               coalesce(lead(er.date) OVER w, 'infinity'::date) AS valid_to
+          FROM portal_exchangerate er
+        WINDOW w AS (PARTITION BY er.currency ORDER BY er.date)
+    )
+    SELECT rp.currency, d.day::date, rp.rate_to_cny
+      FROM generate_series(first_day, last_day, interval '1 day') AS d(day)
+      JOIN rate_periods rp ON d.day >= rp.valid_from AND d.day < rp.valid_to
+$$;
+"""
+
+# Converted project rows from any source of (sign, company_id, region_id, amount_kind,
+# currency, amount, announced_on) named `source`; used by the delta and the rebuild alike.
+_CONVERTED = """
+span AS (SELECT min(announced_on) AS first_day, max(announced_on) AS last_day FROM source),
+rates AS MATERIALIZED (
+    SELECT r.* FROM span, projects_day_rates(span.first_day, span.last_day) AS r
+),
+converted AS (
+    SELECT s.sign, s.company_id, s.region_id, s.amount_kind, s.currency,
+           extract(year FROM s.announced_on)::int AS year, s.amount,
+           s.amount * CASE WHEN s.currency = 'CNY' THEN 1::numeric ELSE cny.rate_to_cny END
+               AS amount_cny,
+           CASE WHEN s.currency = 'USD' THEN s.amount
+                ELSE round(s.amount * CASE WHEN s.currency = 'CNY' THEN 1::numeric
+                                           ELSE cny.rate_to_cny END / usd.rate_to_cny, 6) END
+               AS amount_usd
+      FROM source s
+      LEFT JOIN rates cny ON cny.currency = s.currency AND cny.day = s.announced_on
+      LEFT JOIN rates usd ON usd.currency = 'USD' AND usd.day = s.announced_on
+)"""
+
+DELTA_TYPE = """
+DO $$ BEGIN
+    CREATE TYPE projects_investment_delta AS (
+        sign integer, company_id bigint, region_id bigint, amount_kind varchar,
+        currency varchar, amount numeric, announced_on date);
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+"""
+
+# Applies signed project rows to both cell tables, deletes emptied cells, queues what changed.
+# Rows are upserted in key order so concurrent writers lock cells in the same order.
+APPLY_FUNCTION = compose(
+    """
+CREATE OR REPLACE FUNCTION projects_investment_cells_apply(deltas projects_investment_delta[])
+RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+    emptied_companies bigint[];
+    emptied_regions bigint[];
+BEGIN
+    IF coalesce(cardinality(deltas), 0) = 0 THEN
+        RETURN;
+    END IF;
+    WITH source AS (SELECT * FROM unnest(deltas)),""",
+    _CONVERTED,
+    """,
+    company_delta AS MATERIALIZED (
+        SELECT company_id, amount_kind, currency, sum(sign * amount) AS amount,
+               coalesce(sum(sign * amount_cny), 0) AS amount_cny,
+               coalesce(sum(sign * amount_usd), 0) AS amount_usd, sum(sign) AS projects,
+               coalesce(sum(sign) FILTER (WHERE amount_cny IS NOT NULL), 0) AS converted_cny,
+               coalesce(sum(sign) FILTER (WHERE amount_usd IS NOT NULL), 0) AS converted_usd
+          FROM converted GROUP BY company_id, amount_kind, currency
+    ),
+    upserted AS (
+        INSERT INTO projects_companyinvestmentcell AS c
+            (company_id, amount_kind, currency, amount, amount_cny, amount_usd, projects,
+             converted_cny, converted_usd)
+        SELECT * FROM company_delta
+         WHERE (amount, amount_cny, amount_usd, projects, converted_cny, converted_usd)
+               <> (0, 0, 0, 0, 0, 0)
+         ORDER BY company_id, amount_kind, currency
+        ON CONFLICT (company_id, amount_kind, currency) DO UPDATE
+           SET amount = c.amount + EXCLUDED.amount,
+               amount_cny = c.amount_cny + EXCLUDED.amount_cny,
+               amount_usd = c.amount_usd + EXCLUDED.amount_usd,
+               projects = c.projects + EXCLUDED.projects,
+               converted_cny = c.converted_cny + EXCLUDED.converted_cny,
+               converted_usd = c.converted_usd + EXCLUDED.converted_usd
+        RETURNING c.id, c.company_id, c.amount_kind, c.projects
+    ),
+    queued AS (
+        INSERT INTO projects_investmentcellchange (grain, subject_id, part)
+        SELECT DISTINCT 'company', company_id, amount_kind FROM upserted
+    )
+    SELECT array_agg(id) FILTER (WHERE projects = 0) INTO emptied_companies FROM upserted;
+
+    WITH source AS (SELECT * FROM unnest(deltas)),""",
+    _CONVERTED,
+    """,
+    region_delta AS MATERIALIZED (
+        SELECT ancestor.id AS region_id, v.amount_kind, v.currency, v.year,
+               sum(v.sign * v.amount) AS amount,
+               coalesce(sum(v.sign * v.amount_cny), 0) AS amount_cny,
+               sum(v.sign) AS projects,
+               coalesce(sum(v.sign) FILTER (WHERE v.amount_cny IS NOT NULL), 0)
+                   AS converted_cny
+          FROM converted v
+          JOIN portal_region r ON r.id = v.region_id
+         CROSS JOIN LATERAL unnest(string_to_array(btrim(r.path, '/'), '/')::bigint[])
+               AS ancestor(id)
+         GROUP BY ancestor.id, v.amount_kind, v.currency, v.year
+    ),
+    upserted AS (
+        INSERT INTO projects_regioninvestmentcell AS c
+            (region_id, amount_kind, currency, year, amount, amount_cny, projects,
+             converted_cny)
+        SELECT * FROM region_delta
+         WHERE (amount, amount_cny, projects, converted_cny) <> (0, 0, 0, 0)
+         ORDER BY region_id, amount_kind, currency, year
+        ON CONFLICT (region_id, amount_kind, currency, year) DO UPDATE
+           SET amount = c.amount + EXCLUDED.amount,
+               amount_cny = c.amount_cny + EXCLUDED.amount_cny,
+               projects = c.projects + EXCLUDED.projects,
+               converted_cny = c.converted_cny + EXCLUDED.converted_cny
+        RETURNING c.id, c.region_id, c.amount_kind, c.year, c.projects
+    ),
+    queued AS (
+        INSERT INTO projects_investmentcellchange (grain, subject_id, part)
+        SELECT DISTINCT 'region', region_id, amount_kind || '|' || year FROM upserted
+    )
+    SELECT array_agg(id) FILTER (WHERE projects = 0) INTO emptied_regions FROM upserted;
+
+    DELETE FROM projects_companyinvestmentcell
+     WHERE id = ANY(emptied_companies) AND projects = 0;
+    DELETE FROM projects_regioninvestmentcell WHERE id = ANY(emptied_regions) AND projects = 0;
+END
+$fn$;
+""",
+)
+
+# One trigger function for the three statement triggers: a plpgsql statement referencing a
+# transition table is only planned when its branch runs. An UPDATE that leaves the money
+# columns alone (a title edit) contributes nothing.
+WRITE_TRIGGER_FUNCTION = """
+CREATE OR REPLACE FUNCTION projects_investment_cells_on_write() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM projects_investment_cells_apply(ARRAY(
+            SELECT ROW(1, n.company_id, n.region_id, n.amount_kind, n.currency, n.amount,
+                       n.announced_on)::projects_investment_delta
+              FROM new_rows n WHERE n.amount IS NOT NULL));
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM projects_investment_cells_apply(ARRAY(
+            SELECT ROW(-1, o.company_id, o.region_id, o.amount_kind, o.currency, o.amount,
+                       o.announced_on)::projects_investment_delta
+              FROM old_rows o WHERE o.amount IS NOT NULL));
+    ELSE
+        PERFORM projects_investment_cells_apply(ARRAY(
+            WITH moved AS (
+                SELECT o.company_id AS old_company, o.region_id AS old_region,
+                       o.amount_kind AS old_kind, o.currency AS old_currency,
+                       o.amount AS old_amount, o.announced_on AS old_on,
+                       n.company_id, n.region_id, n.amount_kind, n.currency, n.amount,
+                       n.announced_on
+                  FROM old_rows o JOIN new_rows n ON n.id = o.id
+                 WHERE (o.company_id, o.region_id, o.amount_kind, o.currency, o.amount,
+                        o.announced_on)
+                       IS DISTINCT FROM
+                       (n.company_id, n.region_id, n.amount_kind, n.currency, n.amount,
+                        n.announced_on)
+            )
+            SELECT ROW(-1, old_company, old_region, old_kind, old_currency, old_amount,
+                       old_on)::projects_investment_delta
+              FROM moved WHERE old_amount IS NOT NULL
+            UNION ALL
+            SELECT ROW(1, company_id, region_id, amount_kind, currency, amount,
+                       announced_on)::projects_investment_delta
+              FROM moved WHERE amount IS NOT NULL));
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+"""
+
+# Recompute a cell table from every project, compare with what is stored, and correct and queue
+# only the differences; returns how many cells differed (0 when the triggers kept them right).
+# Corrections are applied as deltas and a vanished cell is deleted only if nobody touched it
+# since this statement's snapshot, so a project write committing meanwhile is never lost.
+_REBUILD_TEMPLATE = compose(
+    """
+CREATE OR REPLACE FUNCTION {function}() RETURNS integer LANGUAGE sql AS $fn$
+    WITH source AS (
+        SELECT 1 AS sign, company_id, region_id, amount_kind, currency, amount, announced_on
+          FROM projects_investmentproject WHERE amount IS NOT NULL
+    ),""",
+    _CONVERTED,
+    """,
+    fresh AS MATERIALIZED ({fresh}),
+    diff AS MATERIALIZED (
+        SELECT {key_of_either}, c.id AS existing_id, f.projects IS NULL AS gone,
+               {deltas}, {stored}
+          FROM fresh f
+          FULL JOIN {table} c ON {key_join}
+         WHERE f.projects IS NULL OR c.id IS NULL OR ({values_of_c}) <> ({values_of_f})
+    ),
+    upserted AS (
+        INSERT INTO {table} AS c ({columns})
+        SELECT {delta_columns} FROM diff WHERE NOT gone ORDER BY {either_key}
+        ON CONFLICT ({key}) DO UPDATE SET {assign}
+        RETURNING 1
+    ),
+    deleted AS (
+        DELETE FROM {table} c USING diff d
+         WHERE d.gone AND c.id = d.existing_id AND ({values_of_c}) = ({stored_of_d})
+        RETURNING 1
+    ),
+    queued AS (
+        INSERT INTO projects_investmentcellchange (grain, subject_id, part)
+        SELECT DISTINCT '{grain}', {subject}, {part} FROM diff
+        RETURNING 1
+    )
+    SELECT ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM deleted))::integer
+$fn$;
+""",
+)
+
+_COMPANY_VALUES = (
+    "amount",
+    "amount_cny",
+    "amount_usd",
+    "projects",
+    "converted_cny",
+    "converted_usd",
+)
+_REGION_VALUES = ("amount", "amount_cny", "projects", "converted_cny")
+
+
+def _rebuild_function(function, table, grain, key, values, fresh, part) -> str:
+    def listed(template: str, columns) -> str:
+        return ", ".join(template.format(column=column) for column in columns)
+
+    replacements = {
+        "{function}": function,
+        "{table}": table,
+        "{grain}": grain,
+        "{fresh}": fresh,
+        "{part}": part,
+        "{subject}": f"either_{key[0]}",
+        "{key}": ", ".join(key),
+        "{either_key}": listed("either_{column}", key),
+        "{columns}": ", ".join((*key, *values)),
+        "{key_join}": " AND ".join(f"c.{column} = f.{column}" for column in key),
+        "{key_of_either}": listed("coalesce(f.{column}, c.{column}) AS either_{column}", key),
+        "{deltas}": listed(
+            "coalesce(f.{column}, 0) - coalesce(c.{column}, 0) AS delta_{column}", values
+        ),
+        "{stored}": listed("c.{column} AS stored_{column}", values),
+        "{delta_columns}": ", ".join(
+            (*(f"either_{column}" for column in key), *(f"delta_{column}" for column in values))
+        ),
+        "{values_of_c}": listed("c.{column}", values),
+        "{values_of_f}": listed("f.{column}", values),
+        "{stored_of_d}": listed("d.stored_{column}", values),
+        "{assign}": listed("{column} = c.{column} + EXCLUDED.{column}", values),
+    }
+    text = _REBUILD_TEMPLATE
+    for placeholder, replacement in replacements.items():
+        text = text.replace(placeholder, replacement)
+    return text
+
+
+COMPANY_REBUILD_FUNCTION = _rebuild_function(
+    "projects_company_cells_rebuild",
+    "projects_companyinvestmentcell",
+    "company",
+    ("company_id", "amount_kind", "currency"),
+    _COMPANY_VALUES,
+    """
+        SELECT company_id, amount_kind, currency, sum(amount) AS amount,
+               coalesce(sum(amount_cny), 0) AS amount_cny,
+               coalesce(sum(amount_usd), 0) AS amount_usd, count(*)::int AS projects,
+               count(amount_cny)::int AS converted_cny, count(amount_usd)::int AS converted_usd
+          FROM converted GROUP BY company_id, amount_kind, currency""",
+    "either_amount_kind",
+)
+
+REGION_REBUILD_FUNCTION = _rebuild_function(
+    "projects_region_cells_rebuild",
+    "projects_regioninvestmentcell",
+    "region",
+    ("region_id", "amount_kind", "currency", "year"),
+    _REGION_VALUES,
+    """
+        WITH leaf AS (
+            SELECT region_id, amount_kind, currency, year, sum(amount) AS amount,
+                   coalesce(sum(amount_cny), 0) AS amount_cny, count(*) AS projects,
+                   count(amount_cny) AS converted_cny
+              FROM converted GROUP BY region_id, amount_kind, currency, year
+        )
+        SELECT ancestor.id AS region_id, l.amount_kind, l.currency, l.year,
+               sum(l.amount) AS amount, sum(l.amount_cny) AS amount_cny,
+               sum(l.projects)::int AS projects, sum(l.converted_cny)::int AS converted_cny
+          FROM leaf l
+          JOIN portal_region r ON r.id = l.region_id
+         CROSS JOIN LATERAL unnest(string_to_array(btrim(r.path, '/'), '/')::bigint[])
+               AS ancestor(id)
+         GROUP BY ancestor.id, l.amount_kind, l.currency, l.year""",
+    "either_amount_kind || '|' || either_year",
+)
+
+REBUILD_FUNCTION = """
+CREATE OR REPLACE FUNCTION projects_investment_cells_rebuild() RETURNS integer
+LANGUAGE sql AS $fn$
+    SELECT projects_company_cells_rebuild() + projects_region_cells_rebuild()
+$fn$;
+"""
+
+# A rate change re-converts many projects; a moved region re-parents every project under it.
+REBUILD_TRIGGER_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION projects_investment_cells_on_rate_write() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    PERFORM projects_investment_cells_rebuild();
+    RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION projects_investment_cells_on_region_move() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
+                WHERE o.path IS DISTINCT FROM n.path) THEN
+        PERFORM projects_region_cells_rebuild();
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+"""
+
+TRIGGERS = """
+CREATE TRIGGER projects_investment_cells_insert AFTER INSERT ON projects_investmentproject
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION projects_investment_cells_on_write();
+CREATE TRIGGER projects_investment_cells_update AFTER UPDATE ON projects_investmentproject
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION projects_investment_cells_on_write();
+CREATE TRIGGER projects_investment_cells_delete AFTER DELETE ON projects_investmentproject
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION projects_investment_cells_on_write();
+CREATE TRIGGER projects_investment_cells_rates
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON portal_exchangerate
+    FOR EACH STATEMENT EXECUTE FUNCTION projects_investment_cells_on_rate_write();
+CREATE TRIGGER projects_investment_cells_region_move AFTER UPDATE ON portal_region
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION projects_investment_cells_on_region_move();
+"""
+
+# What a full metric recompute runs first (returns the number of corrected cells).
+REBUILD_STATEMENT = "SELECT projects_investment_cells_rebuild()"
+
+# The triggers a bulk loader suspends (and then calls projects_investment_cells_rebuild()).
+PROJECT_TRIGGER_NAMES = (
+    "projects_investment_cells_insert",
+    "projects_investment_cells_update",
+    "projects_investment_cells_delete",
+)
+
+INSTALL_SQL = "\n".join(
+    [
+        DAY_RATES_FUNCTION,
+        DELTA_TYPE,
+        APPLY_FUNCTION,
+        WRITE_TRIGGER_FUNCTION,
+        COMPANY_REBUILD_FUNCTION,
+        REGION_REBUILD_FUNCTION,
+        REBUILD_FUNCTION,
+        REBUILD_TRIGGER_FUNCTIONS,
+        TRIGGERS,
+        # Queues every cell: the next recompute compares each figure with its total once.
+        "SELECT projects_investment_cells_rebuild();",
+    ]
+)
+
+UNINSTALL_SQL = """
+DROP TRIGGER IF EXISTS projects_investment_cells_insert ON projects_investmentproject;
+DROP TRIGGER IF EXISTS projects_investment_cells_update ON projects_investmentproject;
+DROP TRIGGER IF EXISTS projects_investment_cells_delete ON projects_investmentproject;
+DROP TRIGGER IF EXISTS projects_investment_cells_rates ON portal_exchangerate;
+DROP TRIGGER IF EXISTS projects_investment_cells_region_move ON portal_region;
+DROP FUNCTION IF EXISTS projects_investment_cells_on_region_move();
+DROP FUNCTION IF EXISTS projects_investment_cells_on_rate_write();
+DROP FUNCTION IF EXISTS projects_investment_cells_rebuild();
+DROP FUNCTION IF EXISTS projects_region_cells_rebuild();
+DROP FUNCTION IF EXISTS projects_company_cells_rebuild();
+DROP FUNCTION IF EXISTS projects_investment_cells_on_write();
+DROP FUNCTION IF EXISTS projects_investment_cells_apply(projects_investment_delta[]);
+DROP TYPE IF EXISTS projects_investment_delta;
+DROP FUNCTION IF EXISTS projects_day_rates(date, date);
+"""

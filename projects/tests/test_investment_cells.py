@@ -1,0 +1,221 @@
+"""The investment cells: running totals kept by triggers, rebuilt by a full recompute.
+
+The reference everywhere is `projects_investment_cells_rebuild()`, which recomputes both cell
+tables from every project and returns how many cells it had to correct: 0 means the triggers
+kept them exact.
+"""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
+
+from portal import services as portal_services
+from portal.metrics import services as metric_services
+from portal.models import Metric
+from portal.tests.metrics_dataset import build, key, values
+from projects import services
+from projects.models import (
+    CompanyInvestmentCell,
+    InvestmentCellChange,
+    InvestmentProject,
+    RegionInvestmentCell,
+)
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+
+
+@pytest.fixture
+def data():
+    return build()
+
+
+def corrections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT projects_investment_cells_rebuild()")
+        return cursor.fetchone()[0]
+
+
+def region_cell(region, amount_kind, currency, year):
+    return RegionInvestmentCell.objects.get(
+        region=region, amount_kind=amount_kind, currency=currency, year=year
+    )
+
+
+def test_cells_hold_the_dataset_totals_rolled_up_the_tree(data):
+    # P1 (CNY 500m, Zhangjiang) counts in Zhangjiang, Pudong, Shanghai and China.
+    for region in (data.zhangjiang, data.pudong, data.shanghai, data.china):
+        cell = region_cell(region, "capital_expenditure", "CNY", 2024)
+        assert (cell.amount, cell.amount_cny, cell.projects) == (Decimal("500000000"),) * 2 + (1,)
+    assert not RegionInvestmentCell.objects.filter(region=data.lingang, currency="CNY").exists()
+    # P2 + P5 (USD commitments, converted at 7.10) in China; P4 (EUR) has no rate.
+    usd = region_cell(data.china, "commitment", "USD", 2024)
+    assert (usd.amount_cny, usd.converted_cny) == (Decimal("710000000"), 1)
+    eur = CompanyInvestmentCell.objects.get(
+        company=data.a, amount_kind="commitment", currency="EUR"
+    )
+    assert (eur.projects, eur.converted_cny, eur.converted_usd) == (1, 0, 0)
+    assert corrections() == 0
+
+
+def test_update_move_and_delete_keep_cells_exact_and_queue_what_changed(data):
+    InvestmentCellChange.objects.all().delete()
+    project = services.investment_project_update(
+        project=data.p1,
+        actor=None,
+        expected_version=data.p1.version,
+        data={"amount": Decimal("600000000"), "region": data.lingang},
+    )
+    assert region_cell(data.lingang, "capital_expenditure", "CNY", 2024).amount == 600000000
+    assert region_cell(data.pudong, "capital_expenditure", "CNY", 2024).amount == 600000000
+    assert not RegionInvestmentCell.objects.filter(
+        region=data.zhangjiang, amount_kind="capital_expenditure"
+    ).exists()
+    queued = set(InvestmentCellChange.objects.values_list("grain", "subject_id", "part"))
+    assert ("company", data.a.pk, "capital_expenditure") in queued
+    assert ("region", data.zhangjiang.pk, "capital_expenditure|2024") in queued
+    assert corrections() == 0
+    project.delete()
+    assert not RegionInvestmentCell.objects.filter(amount_kind="capital_expenditure").exists()
+    assert corrections() == 0
+
+
+def test_a_title_edit_changes_no_cell(data):
+    InvestmentCellChange.objects.all().delete()
+    services.investment_project_update(
+        project=data.p1, actor=None, expected_version=data.p1.version, data={"title": "Renamed"}
+    )
+    assert not InvestmentCellChange.objects.exists()
+
+
+def test_a_new_rate_reconverts_the_cells(data):
+    eur_before = CompanyInvestmentCell.objects.get(company=data.a, currency="EUR")
+    assert eur_before.converted_cny == 0
+    portal_services.exchange_rate_create(
+        actor=None, data={"currency": "EUR", "date": D(2024, 4, 30), "rate_to_cny": "7.80"}
+    )
+    eur = CompanyInvestmentCell.objects.get(company=data.a, currency="EUR")
+    assert (eur.amount_cny, eur.converted_cny) == (Decimal("156000000"), 1)
+    assert corrections() == 0
+
+
+def test_a_moved_region_moves_its_totals(data):
+    portal_services.region_update(
+        region=data.pudong,
+        actor=None,
+        expected_version=data.pudong.version,
+        data={"parent": data.beijing},
+    )
+    assert region_cell(data.beijing, "capital_expenditure", "CNY", 2024).amount == 500000000
+    assert not RegionInvestmentCell.objects.filter(
+        region=data.shanghai, amount_kind="capital_expenditure"
+    ).exists()
+    assert corrections() == 0
+
+
+def test_an_edit_rewrites_only_the_queued_slices(data):
+    metric_services.recompute_all()
+    untouched = Metric.objects.get(
+        subject_type="company", subject_id=data.b.pk, name="investment_total_usd"
+    ).computed_at
+    services.investment_project_update(
+        project=data.p1, actor=None, expected_version=data.p1.version, data={"amount": "700000000"}
+    )
+    results = metric_services.recompute_subjects([], tables={"projects_investmentproject"})
+    written = {result.family: result.written for result in results}
+    # Company A's CNY total (+ its converted CNY and USD) and China/Shanghai/Pudong/Zhangjiang's
+    # two capital expenditure rows for 2024.
+    assert written == {"company.investment": 3, "region.investment": 8}
+    assert values("company", data.a.pk)[
+        ("investment_total", key(amount_kind="capital_expenditure", currency="CNY"))
+    ] == Decimal("700000000")
+    assert values("region", data.china.pk)[
+        ("investment_total_cny", key(amount_kind="capital_expenditure", year=2024))
+    ] == Decimal("700000000")
+    assert not InvestmentCellChange.objects.exists()
+    assert (
+        Metric.objects.get(
+            subject_type="company", subject_id=data.b.pk, name="investment_total_usd"
+        ).computed_at
+        == untouched
+    )
+
+
+def test_a_full_recompute_corrects_totals_changed_behind_the_triggers(data):
+    metric_services.recompute_all()
+    # Bypass the triggers, as a bulk load with triggers disabled would.
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute(
+            "UPDATE projects_investmentproject SET amount = 1 WHERE id = %s", [data.p1.pk]
+        )
+        cursor.execute("SET session_replication_role = DEFAULT")
+    metric_services.recompute_all()
+    assert values("company", data.a.pk)[
+        ("investment_total", key(amount_kind="capital_expenditure", currency="CNY"))
+    ] == Decimal("1")
+    assert corrections() == 0
+
+
+def test_rederive_rewrites_figures_whose_totals_did_not_change(data):
+    metric_services.recompute_all()
+    figure = Metric.objects.get(
+        subject_type="company", subject_id=data.b.pk, name="investment_total_usd"
+    )
+    Metric.objects.filter(pk=figure.pk).update(value=Decimal("1"))
+    metric_services.recompute_all()
+    assert Metric.objects.get(pk=figure.pk).value == 1  # totals unchanged: nothing queued
+    metric_services.recompute_all(rederive=True)
+    assert Metric.objects.get(pk=figure.pk).value == figure.value
+
+
+class TestCellsFollowAnySequenceOfWrites(HypothesisTestCase):
+    """Whatever projects are created, edited and deleted, the cells equal a fresh rebuild."""
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["create", "update", "delete"]),
+                st.integers(min_value=0, max_value=50),
+                st.sampled_from(["CNY", "USD", "EUR"]),
+                st.sampled_from(["commitment", "capital_expenditure"]),
+                st.integers(min_value=0, max_value=3),
+                st.integers(min_value=0, max_value=10**9),
+            ),
+            min_size=1,
+            max_size=12,
+        )
+    )
+    def test_cells_equal_a_rebuild(self, steps):
+        regions = [factories.RegionFactory(slug="root")]
+        regions.append(factories.RegionFactory(slug="child", parent=regions[0]))
+        regions.append(factories.RegionFactory(slug="leaf", parent=regions[1]))
+        regions.append(factories.RegionFactory(slug="other", parent=regions[0]))
+        companies = [factories.CompanyFactory(slug=f"c{n}") for n in range(2)]
+        factories.ExchangeRateFactory(currency="USD", date=D(2024, 1, 1), rate_to_cny="7.1")
+        for number, (action, pick, currency, amount_kind, place, amount) in enumerate(steps):
+            existing = list(InvestmentProject.objects.order_by("id"))
+            fields = {
+                "amount": Decimal(amount) / 100,
+                "currency": currency,
+                "amount_kind": amount_kind,
+                "region": regions[place],
+                "company": companies[pick % 2],
+                "announced_on": D(2023, 1, 1) + datetime.timedelta(days=pick * 20),
+            }
+            if action == "create" or not existing:
+                factories.InvestmentProjectFactory(slug=f"p{number}", **fields)
+            elif action == "update":
+                InvestmentProject.objects.filter(pk=existing[pick % len(existing)].pk).update(
+                    **fields
+                )
+            else:
+                existing[pick % len(existing)].delete()
+        assert corrections() == 0
