@@ -42,8 +42,10 @@ def test_service_edit_updates_metrics_through_the_worker(data, celery_worker_pro
     )
     # Each family commits on its own: wait for the last one to run (portal-wide).
     assert wait_for(
-        lambda: values("region", data.china.pk).get(CLOSED) == 1
-        and values("portal", None).get(OPERATIONAL) == 1
+        lambda: (
+            values("region", data.china.pk).get(CLOSED) == 1
+            and values("portal", None).get(OPERATIONAL) == 1
+        )
     ), celery_worker_process.log_tail()
     assert values("region", data.china.pk)[OPERATIONAL] == 1
     assert values("company", data.a.pk)[CLOSED] == 1
