@@ -34,3 +34,10 @@ class MilestoneKind(models.TextChoices):
     MARKET_AUTHORIZATION = "market_authorization", _("Market authorization")
     COMMERCIAL_LAUNCH = "commercial_launch", _("Commercial launch")
     BREAKTHROUGH_DESIGNATION = "breakthrough_designation", _("Breakthrough therapy designation")
+
+
+class CellGrain(models.TextChoices):
+    """Which running totals a queued investment-cell change belongs to."""
+
+    COMPANY = "company", "Company"
+    REGION = "region", "Region"

@@ -36,14 +36,14 @@ $$;
 
 # Converted project rows from any source of (sign, company_id, region_id, amount_kind,
 # currency, amount, announced_on) named `source`; used by the delta and the rebuild alike.
-_CONVERTED = """
+CONVERTED = """
 span AS (SELECT min(announced_on) AS first_day, max(announced_on) AS last_day FROM source),
 rates AS MATERIALIZED (
     SELECT r.* FROM span, projects_day_rates(span.first_day, span.last_day) AS r
 ),
 converted AS (
     SELECT s.sign, s.company_id, s.region_id, s.amount_kind, s.currency,
-           extract(year FROM s.announced_on)::int AS year, s.amount,
+           s.announced_on, extract(year FROM s.announced_on)::int AS year, s.amount,
            s.amount * CASE WHEN s.currency = 'CNY' THEN 1::numeric ELSE cny.rate_to_cny END
                AS amount_cny,
            CASE WHEN s.currency = 'USD' THEN s.amount
@@ -54,6 +54,18 @@ converted AS (
       LEFT JOIN rates cny ON cny.currency = s.currency AND cny.day = s.announced_on
       LEFT JOIN rates usd ON usd.currency = 'USD' AND usd.day = s.announced_on
 )"""
+
+# Every project with an amount that meets `{scope}` (a condition on `p`), converted.
+CONVERTED_PROJECTS = compose(
+    """
+source AS (
+    SELECT 1 AS sign, p.company_id, p.region_id, p.amount_kind, p.currency, p.amount,
+           p.announced_on
+      FROM projects_investmentproject p
+     WHERE p.amount IS NOT NULL AND ({scope})
+),""",
+    CONVERTED,
+)
 
 DELTA_TYPE = """
 DO $$ BEGIN
@@ -78,7 +90,7 @@ BEGIN
         RETURN;
     END IF;
     WITH source AS (SELECT * FROM unnest(deltas)),""",
-    _CONVERTED,
+    CONVERTED,
     """,
     company_delta AS MATERIALIZED (
         SELECT company_id, amount_kind, currency, sum(sign * amount) AS amount,
@@ -112,7 +124,7 @@ BEGIN
     SELECT array_agg(id) FILTER (WHERE projects = 0) INTO emptied_companies FROM upserted;
 
     WITH source AS (SELECT * FROM unnest(deltas)),""",
-    _CONVERTED,
+    CONVERTED,
     """,
     region_delta AS MATERIALIZED (
         SELECT ancestor.id AS region_id, v.amount_kind, v.currency, v.year,
@@ -207,11 +219,8 @@ $fn$;
 _REBUILD_TEMPLATE = compose(
     """
 CREATE OR REPLACE FUNCTION {function}() RETURNS integer LANGUAGE sql AS $fn$
-    WITH source AS (
-        SELECT 1 AS sign, company_id, region_id, amount_kind, currency, amount, announced_on
-          FROM projects_investmentproject WHERE amount IS NOT NULL
-    ),""",
-    _CONVERTED,
+    WITH""",
+    CONVERTED_PROJECTS.replace("{scope}", "TRUE"),
     """,
     fresh AS MATERIALIZED ({fresh}),
     diff AS MATERIALIZED (

@@ -18,29 +18,8 @@ from portal.metrics import registry, sql
 from projects import investment_cells
 
 # Converted projects for figures the cells cannot answer (policy targets filter by announcement
-# date within a period). `{scope}` is a WHERE condition on `p`; rates come from the same
-# (currency, day) calendar function the cell triggers use.
-CONVERTED_CTES = """
-day_rates AS MATERIALIZED (
-    SELECT r.*
-      FROM (SELECT min(announced_on) AS first_day, max(announced_on) AS last_day
-              FROM projects_investmentproject) AS span,
-           projects_day_rates(span.first_day, span.last_day) AS r
-),
-converted AS (
-    SELECT p.id, p.company_id, p.region_id, p.amount_kind, p.currency, p.amount,
-           p.announced_on, extract(year FROM p.announced_on)::int AS year,
-           p.amount * CASE WHEN p.currency = 'CNY' THEN 1::numeric ELSE cny.rate_to_cny END
-               AS amount_cny,
-           CASE WHEN p.currency = 'USD' THEN p.amount
-                ELSE round(p.amount * CASE WHEN p.currency = 'CNY' THEN 1::numeric
-                                           ELSE cny.rate_to_cny END / usd.rate_to_cny, 6) END
-               AS amount_usd
-      FROM projects_investmentproject p
-      LEFT JOIN day_rates cny ON cny.currency = p.currency AND cny.day = p.announced_on
-      LEFT JOIN day_rates usd ON usd.currency = 'USD' AND usd.day = p.announced_on
-     WHERE p.amount IS NOT NULL AND ({scope})
-)"""
+# date within a period). `{scope}` is a WHERE condition on `p`.
+CONVERTED_CTES = investment_cells.CONVERTED_PROJECTS
 
 # The cells of one grain a run reads: every cell (full), the subjects' (by subject), or only the
 # queued slices (pending only). `{subject}` and `{part}` are the table's subject column and part.

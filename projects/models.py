@@ -15,7 +15,7 @@ from portal.models import (
     optional_currency_constraint,
     slug_constraint,
 )
-from projects.choices import AmountKind, MilestoneKind, ProjectKind, ProjectStatus
+from projects.choices import AmountKind, CellGrain, MilestoneKind, ProjectKind, ProjectStatus
 from projects.querysets import InvestmentProjectQuerySet, MilestoneQuerySet
 
 
@@ -237,7 +237,7 @@ class InvestmentCellChange(models.Model):
     subject's figures to recompute: the amount kind (company) or "amount kind|year" (region).
     """
 
-    grain = models.CharField(max_length=10, choices=[("company", "Company"), ("region", "Region")])
+    grain = models.CharField(max_length=10, choices=CellGrain.choices)
     subject_id = models.BigIntegerField()
     part = models.CharField(max_length=60)
 
