@@ -19,10 +19,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from redis.exceptions import RedisError
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_START_TIMEOUT = 60.0
 WORKER_STOP_TIMEOUT = 20.0
+WORKER_IDLE_TIMEOUT = 30.0
 _PR_SET_PDEATHSIG = 1
 
 
@@ -105,6 +107,40 @@ class CeleryWorkerProcess:
         replies = app.control.ping(destination=[self.nodename], timeout=timeout)
         return any(self.nodename in reply for reply in replies)
 
+    def busy(self) -> bool:
+        """Whether work is queued, scheduled or running for this worker (a debounced recompute
+        still pending counts: its guard key or dirty set is in Redis)."""
+        from portal.celery import app
+        from portal.metrics import dirty
+
+        client = dirty.redis_client()
+        if client.exists(dirty.DEBOUNCE_KEY, dirty.DIRTY_KEY):
+            return True
+        with app.connection_for_write() as connection:
+            broker = connection.default_channel.client
+            if broker.llen(app.conf.task_default_queue) or broker.hlen("unacked"):
+                return True
+        inspect = app.control.inspect(destination=[self.nodename], timeout=1.0)
+        for report in (inspect.active(), inspect.reserved(), inspect.scheduled()):
+            if report is None or any(report.values()):
+                return True  # no reply (busy or gone) or tasks listed
+        return False
+
+    def wait_idle(self, timeout: float = WORKER_IDLE_TIMEOUT) -> bool:
+        """Wait until the worker has nothing left to do, seen twice in a row; False on timeout
+        or when the worker is not running (then nothing it does can race the test)."""
+        deadline = time.monotonic() + timeout
+        idle_streak = 0
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                idle_streak = 0 if self.busy() else idle_streak + 1
+            except (RedisError, OSError):  # Redis down (a fault drill): nothing to wait for
+                return False
+            if idle_streak >= 2:
+                return True
+            time.sleep(0.1)
+        return False
+
 
 def _spawn_worker(argv: list[str], env: dict, logfile: Path, append: bool = False):
     with logfile.open("ab" if append else "wb") as log:
@@ -167,6 +203,19 @@ def celery_worker_process(django_db_setup, tmp_path_factory) -> CeleryWorkerProc
         yield worker
     finally:
         _stop_worker(worker.process)  # the one running now, if a test restarted it
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item):
+    """Before a test's database is flushed, let the worker finish what the test set off.
+
+    A recompute still running when the flush's TRUNCATE arrives holds share locks on the
+    tables it reads while the TRUNCATE holds exclusive locks on others: a deadlock that fails
+    the teardown. Runs before fixture finalizers (tryfirst), so the database is still there.
+    """
+    worker = getattr(item, "funcargs", {}).get("celery_worker_process")
+    if isinstance(worker, CeleryWorkerProcess):
+        worker.wait_idle()
 
 
 def _stop_worker(process: subprocess.Popen) -> None:
