@@ -395,7 +395,8 @@ class Metric(models.Model):
 
 
 class MetricSnapshot(models.Model):
-    """Append-only history: one row per metric per recompute whose value changed.
+    """Append-only history: one row per metric per recompute that rewrote it (its value or
+    its lineage changed).
 
     Keyed like Metric (not by foreign key) so the history of a figure survives the figure
     dropping to "no rows" and coming back; `value` NULL records that it disappeared.

@@ -115,11 +115,11 @@ BEGIN
                projects = c.projects + EXCLUDED.projects,
                converted_cny = c.converted_cny + EXCLUDED.converted_cny,
                converted_usd = c.converted_usd + EXCLUDED.converted_usd
-        RETURNING c.id, c.company_id, c.amount_kind, c.projects
+        RETURNING c.id, c.company_id, c.amount_kind, c.currency, c.projects
     ),
     queued AS (
         INSERT INTO projects_investmentcellchange (grain, subject_id, part)
-        SELECT DISTINCT 'company', company_id, amount_kind FROM upserted
+        SELECT DISTINCT 'company', company_id, amount_kind || '|' || currency FROM upserted
     )
     SELECT array_agg(id) FILTER (WHERE projects = 0) INTO emptied_companies FROM upserted;
 
@@ -151,11 +151,12 @@ BEGIN
                amount_cny = c.amount_cny + EXCLUDED.amount_cny,
                projects = c.projects + EXCLUDED.projects,
                converted_cny = c.converted_cny + EXCLUDED.converted_cny
-        RETURNING c.id, c.region_id, c.amount_kind, c.year, c.projects
+        RETURNING c.id, c.region_id, c.amount_kind, c.currency, c.year, c.projects
     ),
     queued AS (
         INSERT INTO projects_investmentcellchange (grain, subject_id, part)
-        SELECT DISTINCT 'region', region_id, amount_kind || '|' || year FROM upserted
+        SELECT DISTINCT 'region', region_id, amount_kind || '|' || year || '|' || currency
+          FROM upserted
     )
     SELECT array_agg(id) FILTER (WHERE projects = 0) INTO emptied_regions FROM upserted;
 
@@ -308,7 +309,7 @@ COMPANY_REBUILD_FUNCTION = _rebuild_function(
                coalesce(sum(amount_usd), 0) AS amount_usd, count(*)::int AS projects,
                count(amount_cny)::int AS converted_cny, count(amount_usd)::int AS converted_usd
           FROM converted GROUP BY company_id, amount_kind, currency""",
-    "either_amount_kind",
+    "either_amount_kind || '|' || either_currency",
 )
 
 REGION_REBUILD_FUNCTION = _rebuild_function(
@@ -332,7 +333,7 @@ REGION_REBUILD_FUNCTION = _rebuild_function(
          CROSS JOIN LATERAL unnest(string_to_array(btrim(r.path, '/'), '/')::bigint[])
                AS ancestor(id)
          GROUP BY ancestor.id, l.amount_kind, l.currency, l.year""",
-    "either_amount_kind || '|' || either_year",
+    "either_amount_kind || '|' || either_year || '|' || either_currency",
 )
 
 REBUILD_FUNCTION = """

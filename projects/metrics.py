@@ -21,13 +21,15 @@ from projects import investment_cells
 # date within a period). `{scope}` is a WHERE condition on `p`.
 CONVERTED_CTES = investment_cells.CONVERTED_PROJECTS
 
-# The cells of one grain a run reads: every cell (full), the subjects' (by subject), or only the
-# queued slices (pending only). `{subject}` and `{part}` are the table's subject column and part.
+# The cells of one grain a run reads: every cell (full), the subjects' (by subject), or the
+# slices of the queued cells (pending only), which `{queued}` matches against `scope`. A
+# pending run then writes the per-currency figure of the queued cells only, and the converted
+# totals of their slices.
 _CELLS = """
 cells AS MATERIALIZED (
     SELECT * FROM {table} c
      WHERE (%(subject_ids)s::bigint[] IS NULL OR c.{subject} = ANY(%(subject_ids)s::bigint[]))
-       AND (NOT %(pending_only)s OR (c.{subject}, {part}) IN (SELECT subject_id, part FROM scope))
+       AND (NOT %(pending_only)s OR {queued})
 )"""
 
 # Consumes the queue of one grain (only the in-scope subjects' entries on a subject run).
@@ -38,18 +40,51 @@ DELETE FROM projects_investmentcellchange q
 RETURNING q.subject_id, q.part
 """
 
+# The figures a queued company cell ("amount kind|currency") can change.
+_COMPANY_KEYS = """
+SELECT s.subject_id, 'investment_total' AS name,
+       jsonb_build_object('amount_kind', split_part(s.part, '|', 1),
+                          'currency', split_part(s.part, '|', 2))::text AS dimensions_key
+  FROM scope s
+UNION ALL
+SELECT s.subject_id, converted.name,
+       jsonb_build_object('amount_kind', split_part(s.part, '|', 1))::text
+  FROM scope s
+ CROSS JOIN (VALUES ('investment_total_cny'), ('investment_total_usd')) AS converted(name)
+"""
+
+# The figures a queued region cell ("amount kind|year|currency") can change.
+_REGION_KEYS = """
+SELECT s.subject_id, 'investment_total' AS name,
+       jsonb_build_object('amount_kind', split_part(s.part, '|', 1),
+                          'currency', split_part(s.part, '|', 3),
+                          'year', split_part(s.part, '|', 2)::int)::text AS dimensions_key
+  FROM scope s
+UNION ALL
+SELECT s.subject_id, 'investment_total_cny',
+       jsonb_build_object('amount_kind', split_part(s.part, '|', 1),
+                          'year', split_part(s.part, '|', 2)::int)::text
+  FROM scope s
+"""
+
 # Per (company, amount kind, currency); the converted totals add up the currencies of one
 # amount kind (never two kinds).
 COMPANY_INVESTMENT = sql.compose(
     "WITH",
     _CELLS.format(
-        table="projects_companyinvestmentcell", subject="company_id", part="c.amount_kind"
+        table="projects_companyinvestmentcell",
+        subject="company_id",
+        # Every currency of a queued cell's amount kind: the converted totals add them up.
+        queued="(c.company_id, c.amount_kind) IN "
+        "(SELECT subject_id, split_part(part, '|', 1) FROM scope)",
     ),
     """
 SELECT company_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency) AS dimensions,
        amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
   FROM cells
+ WHERE NOT %(pending_only)s
+    OR (company_id, amount_kind || '|' || currency) IN (SELECT subject_id, part FROM scope)
 UNION ALL
 SELECT company_id, 'investment_total_cny', jsonb_build_object('amount_kind', amount_kind),
        round(sum(amount_cny), 2), 'CNY',
@@ -72,7 +107,8 @@ REGION_INVESTMENT = sql.compose(
     _CELLS.format(
         table="projects_regioninvestmentcell",
         subject="region_id",
-        part="c.amount_kind || '|' || c.year",
+        queued="(c.region_id, c.amount_kind, c.year) IN "
+        "(SELECT subject_id, split_part(part, '|', 1), split_part(part, '|', 2)::int FROM scope)",
     ),
     """
 SELECT region_id AS subject_id, 'investment_total' AS name,
@@ -80,6 +116,9 @@ SELECT region_id AS subject_id, 'investment_total' AS name,
            AS dimensions,
        amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
   FROM cells
+ WHERE NOT %(pending_only)s
+    OR (region_id, amount_kind || '|' || year || '|' || currency)
+       IN (SELECT subject_id, part FROM scope)
 UNION ALL
 SELECT region_id, 'investment_total_cny',
        jsonb_build_object('amount_kind', amount_kind, 'year', year),
@@ -91,7 +130,8 @@ HAVING sum(converted_cny) > 0
 """,
 )
 
-# Every project counts in exactly one root region, so the roots' cells add up to the portal.
+# Every project with an amount counts in exactly one root region, so the roots' cells add up to
+# the portal; projects without an amount (not in any cell) are counted on their own index.
 PORTAL_INVESTMENT = """
 SELECT NULL::bigint AS subject_id, 'investment_total_cny' AS name,
        jsonb_build_object('amount_kind', c.amount_kind) AS dimensions,
@@ -102,9 +142,13 @@ SELECT NULL::bigint AS subject_id, 'investment_total_cny' AS name,
   JOIN portal_region r ON r.id = c.region_id AND r.parent_id IS NULL
  GROUP BY c.amount_kind HAVING sum(c.converted_cny) > 0
 UNION ALL
-SELECT NULL::bigint, 'projects', '{}'::jsonb, count(*), 'projects',
-       jsonb_build_object('row_count', count(*))
-  FROM projects_investmentproject
+SELECT NULL::bigint, 'projects', '{}'::jsonb, total, 'projects',
+       jsonb_build_object('row_count', total)
+  FROM (SELECT (SELECT coalesce(sum(c.projects), 0)
+                  FROM projects_regioninvestmentcell c
+                  JOIN portal_region r ON r.id = c.region_id AND r.parent_id IS NULL)
+               + (SELECT count(*) FROM projects_investmentproject WHERE amount IS NULL)
+               AS total) AS projects
 """
 
 # A product's stage is the most advanced regulatory milestone kind it has reached (the
@@ -177,7 +221,7 @@ registry.register_family(
             "projects_companyinvestmentcell",
         ),
         pending_sql=_PENDING.format(grain="company"),
-        part_sql="m.dimensions ->> 'amount_kind'",
+        pending_keys_sql=_COMPANY_KEYS,
     )
 )
 registry.register_family(
@@ -202,7 +246,7 @@ registry.register_family(
             "projects_regioninvestmentcell",
         ),
         pending_sql=_PENDING.format(grain="region"),
-        part_sql="(m.dimensions ->> 'amount_kind') || '|' || (m.dimensions ->> 'year')",
+        pending_keys_sql=_REGION_KEYS,
     )
 )
 registry.register_family(

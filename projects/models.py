@@ -72,6 +72,12 @@ class InvestmentProject(CuratedModel):
         indexes = [
             models.Index(fields=["announced_on", "id"], name="project_announced_on_idx"),
             models.Index(fields=["amount_kind", "currency"], name="project_amount_kind_idx"),
+            # Projects without an amount are the ones the investment cells do not count.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(amount__isnull=True),
+                name="project_without_amount_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -233,8 +239,9 @@ class InvestmentCellChange(models.Model):
 
     Written by the cell triggers, consumed (deleted) by the investment metric families in the
     statement that rewrites the affected figures, so each change is applied exactly once and a
-    change committed during a recompute waits for the next one. `part` is the slice of the
-    subject's figures to recompute: the amount kind (company) or "amount kind|year" (region).
+    change committed during a recompute waits for the next one. `part` is the changed cell's key
+    within its subject: "amount kind|currency" (company) or "amount kind|year|currency"
+    (region).
     """
 
     grain = models.CharField(max_length=10, choices=CellGrain.choices)

@@ -92,7 +92,7 @@ def recompute_family(
         family_sql = sql.PYTHON_ROWS
     statement = (
         sql.UPSERT_FAMILY.replace("{pending_sql}", family.pending_sql or sql.NO_PENDING)
-        .replace("{part_sql}", family.part_sql or "NULL::text")
+        .replace("{pending_keys_sql}", family.pending_keys_sql or sql.NO_PENDING_KEYS)
         .replace("{family_sql}", family_sql)
     )
     with transaction.atomic(), connection.cursor() as cursor:
@@ -183,8 +183,15 @@ def recompute_subjects(
 # Dirty resolution -------------------------------------------------------------------------
 
 
-def _resolve(changes_sql: str, params: dict, *, only_stale: bool) -> list[tuple[Subject, int]]:
-    mappings = registry.change_mappings()
+def _resolve(
+    changes_sql: str, params: dict, *, only_stale: bool, tables: frozenset[str] | None = None
+) -> list[tuple[Subject, int]]:
+    """Run RESOLVE_SUBJECTS; `tables` (None: all) limits it to the mappings of those tables."""
+    mappings = [
+        (table, mapping_sql)
+        for table, mapping_sql in registry.change_mappings()
+        if tables is None or table in tables
+    ]
     if not mappings:
         return []
     row_ctes, selects = [], []
@@ -196,7 +203,8 @@ def _resolve(changes_sql: str, params: dict, *, only_stale: bool) -> list[tuple[
             f"WHERE table_name = %(table_{index})s)"
         )
         selects.append(
-            "SELECT subject_type::text, subject_id::bigint, change_id::bigint FROM ("  # noqa: S608
+            "SELECT subject_type::text, subject_id::bigint, change_id::bigint, "  # noqa: S608
+            f"%(table_{index})s::text AS table_name FROM ("
             + mapping_sql.replace("{rows}", name)
             + f") AS m_{index}"
         )
@@ -213,12 +221,15 @@ def _resolve(changes_sql: str, params: dict, *, only_stale: bool) -> list[tuple[
         .replace("{final}", sql.STALE_SUBJECTS if only_stale else sql.ALL_SUBJECTS)
     )
     if only_stale:
-        # Keyed families keep no per-subject ledger: their queue says what is stale.
+        # Keyed families keep no per-subject ledger: their queue says what is stale. A family
+        # reading portal_change (every edit) depends on every mapped table.
+        mapped = sorted(registry.mapped_tables())
         dependencies = [
             (family.key, family.subject_type, table)
             for family in registry.families()
             if not family.keyed
-            for table in family.tables
+            for read in family.tables
+            for table in (mapped if read == "portal_change" else [read])
         ]
         params["dependency_families"] = [key for key, _, _ in dependencies]
         params["dependency_types"] = [subject_type for _, subject_type, _ in dependencies]
@@ -237,10 +248,17 @@ def resolve_subjects_for_write(instance) -> list[Subject]:
     return [s for s, _ in _resolve(sql.CHANGES_OF_LAST_WRITE, params, only_stale=False)]
 
 
-def stale_subjects(since: datetime.datetime) -> list[Subject]:
-    """Subjects touched by changes since `since` whose metrics predate those changes."""
-    params = {"since": since, "tables": sorted(registry.mapped_tables())}
-    return [s for s, _ in _resolve(sql.CHANGES_SINCE, params, only_stale=True)]
+def stale_subjects(
+    since: datetime.datetime, *, tables: Iterable[str] | None = None
+) -> list[Subject]:
+    """Subjects touched by changes since `since` whose metrics predate those changes.
+
+    `tables`: the tables known to have changed (from `changed_tables`), so only their
+    mappings run; None reads every mapped table.
+    """
+    changed = registry.mapped_tables() if tables is None else frozenset(tables)
+    params = {"since": since, "tables": sorted(changed & registry.mapped_tables())}
+    return [s for s, _ in _resolve(sql.CHANGES_SINCE, params, only_stale=True, tables=changed)]
 
 
 def changed_tables(since: datetime.datetime) -> set[str]:
@@ -267,7 +285,7 @@ def recompute_stale(
         for subject_type in registry.SUBJECT_TYPES
         for family in registry.families_reading(subject_type, tables)
     )
-    subjects = stale_subjects(since) if by_subject else [("portal", None)]
+    subjects = stale_subjects(since, tables=tables) if by_subject else [("portal", None)]
     recompute_subjects(subjects, tables=tables, progress=progress)
     return subjects
 

@@ -6,9 +6,10 @@ query parameter.
 
 # The family SELECT becomes the `computed` CTE, materialised once. One statement then writes
 # only what changed: rows that are new or whose value, unit or inputs differ are upserted,
-# rows of in-scope subjects that the SELECT no longer returns are deleted, and each change is
-# appended to the history. Unchanged rows are not rewritten (a full recompute of unchanged
-# data writes nothing but its ledger row), which is what keeps it near the bare aggregate.
+# rows of in-scope subjects that the SELECT no longer returns are deleted, and each row
+# written or deleted is appended to the history. Unchanged rows are not rewritten (a full
+# recompute of unchanged data writes nothing but its ledger row), which is what keeps it near
+# the bare aggregate.
 #
 # Guards against a stale run (labelled with an older input version): it writes nothing when
 # the family's last full run is newer, nothing for subjects whose own last run is newer, and
@@ -46,22 +47,28 @@ existing AS (
      WHERE NOT %(pending_only)s AND m.subject_type = %(subject_type)s
        AND m.name = ANY(%(names)s)
        AND (%(subject_ids)s::bigint[] IS NULL OR m.subject_id = ANY(%(subject_ids)s::bigint[]))
-    UNION ALL
-    -- A keyed run compares only the slices of the subjects its queue named.
-    SELECT m.id, m.subject_id, m.name, m.dimensions_key, m.value, m.unit, m.inputs,
-           m.input_version
-      FROM scope s
-      JOIN portal_metric m
-        ON m.subject_type = %(subject_type)s AND m.subject_id = s.subject_id
-       AND m.name = ANY(%(names)s) AND {part_sql} = s.part
-     WHERE %(pending_only)s
+),
+-- A keyed run does not read its stored rows first: it upserts every figure of the queued
+-- slices (the upsert skips unchanged ones) and deletes, by exact key, the figures its queued
+-- cells named that are no longer computed (LIMIT 1 keeps each a unique-index probe).
+vanished AS (
+    SELECT m.id, m.subject_id, m.input_version
+      FROM (SELECT subject_id, name, dimensions_key FROM ({pending_keys_sql}) AS k
+            EXCEPT
+            SELECT subject_id, name, dimensions_key FROM computed) AS key
+     CROSS JOIN LATERAL (
+           SELECT * FROM portal_metric m
+            WHERE m.subject_type = %(subject_type)s AND m.subject_id = key.subject_id
+              AND m.name = key.name AND m.dimensions_key = key.dimensions_key
+            LIMIT 1) AS m
+     WHERE %(pending_only)s AND (SELECT ok FROM allowed)
+       AND NOT EXISTS (SELECT 1 FROM refused r WHERE r.subject_id = m.subject_id)
 ),
 -- One full outer join pairs every computed row with its stored row: what is new or differs
 -- is written, what is stored but no longer computed is deleted.
 diff AS MATERIALIZED (
     SELECT c.subject_id, c.name, c.dimensions, c.dimensions_key, c.value, c.unit, c.inputs,
-           e.id AS existing_id, e.subject_id AS existing_subject_id,
-           e.value AS existing_value, e.input_version AS existing_version
+           e.id AS existing_id, e.input_version AS existing_version
       FROM computed c
       FULL JOIN existing e
         ON coalesce(e.subject_id, 0) = coalesce(c.subject_id, 0)
@@ -72,6 +79,9 @@ diff AS MATERIALIZED (
        AND NOT EXISTS (
            SELECT 1 FROM refused r WHERE r.subject_id = coalesce(c.subject_id, e.subject_id))
 ),
+-- Unchanged rows are skipped here too (a keyed run's diff holds every figure of its slices).
+-- portal_metric keeps free space on each page (fillfactor), so an update is HOT: no index
+-- entries are written, as none of the indexed columns change.
 upserted AS (
     INSERT INTO portal_metric AS m
         (subject_type, subject_id, name, dimensions, value, unit, inputs, input_version,
@@ -85,11 +95,18 @@ upserted AS (
        SET value = EXCLUDED.value, unit = EXCLUDED.unit, inputs = EXCLUDED.inputs,
            input_version = EXCLUDED.input_version, computed_at = EXCLUDED.computed_at
      WHERE m.input_version <= EXCLUDED.input_version
+       AND (m.value, m.unit, m.inputs) IS DISTINCT FROM
+           (EXCLUDED.value, EXCLUDED.unit, EXCLUDED.inputs)
     RETURNING m.subject_id, m.name, m.dimensions_key, m.value, m.input_version, m.computed_at
 ),
 deleted AS (
-    DELETE FROM portal_metric m USING diff d, version
-     WHERE d.name IS NULL AND m.id = d.existing_id AND d.existing_version <= version.v
+    DELETE FROM portal_metric m
+     USING (SELECT d.existing_id AS id, d.existing_version AS input_version
+              FROM diff d WHERE d.name IS NULL
+            UNION ALL
+            SELECT v.id, v.input_version FROM vanished v) AS gone,
+           version
+     WHERE m.id = gone.id AND gone.input_version <= version.v
     RETURNING m.subject_id, m.name, m.dimensions_key
 ),
 snapshots AS (
@@ -98,10 +115,6 @@ snapshots AS (
     SELECT %(subject_type)s, u.subject_id, u.name, u.dimensions_key, u.value, u.input_version,
            u.computed_at
       FROM upserted u
-      JOIN diff d
-        ON coalesce(d.subject_id, 0) = coalesce(u.subject_id, 0) AND d.name = u.name
-       AND d.dimensions_key COLLATE "C" = u.dimensions_key COLLATE "C"
-     WHERE d.existing_id IS NULL OR d.existing_value <> u.value
     UNION ALL
     SELECT %(subject_type)s, d.subject_id, d.name, d.dimensions_key, NULL, version.v, now()
       FROM deleted d CROSS JOIN version
@@ -137,8 +150,12 @@ SELECT (SELECT count(*) FROM computed), (SELECT count(*) FROM upserted),
        (SELECT v FROM version), (SELECT count(*) FROM ledger), (SELECT count(*) FROM pruned)
 """
 
-# What a family without a queue of changed cells consumes: nothing.
+# What a family without a queue of changed cells consumes (nothing), and the keys it names.
 NO_PENDING = "SELECT NULL::bigint AS subject_id, NULL::text AS part WHERE false"
+NO_PENDING_KEYS = (
+    "SELECT NULL::bigint AS subject_id, NULL::text AS name, NULL::text AS dimensions_key "
+    "WHERE false"
+)
 
 # A Python-computed family feeds its rows in as one jsonb array parameter.
 PYTHON_ROWS = """
@@ -162,7 +179,8 @@ SELECT pg_advisory_xact_lock(hashtext('portal.metrics'), hashtext(%(family)s)),
 # Dirty resolution. `{final}` is ALL_SUBJECTS (the write path) or STALE_SUBJECTS (the
 # reconciler). `{changes}` selects (id, table_name, old_data, new_data) from
 # portal_change; `{mappings}` is the UNION ALL of the apps' change mappings, each over its
-# own `rows_<n>` CTE; `{expansions}` the UNION ALL of the apps' expansions over `dirty`.
+# own `rows_<n>` CTE and labelled with its table; `{expansions}` the UNION ALL of the apps'
+# expansions over `dirty`.
 RESOLVE_SUBJECTS = """
 WITH changes AS ({changes}),
 changed_rows AS (
@@ -171,8 +189,14 @@ changed_rows AS (
      CROSS JOIN LATERAL (VALUES (ch.old_data), (ch.new_data)) AS image(data)
      WHERE image.data IS NOT NULL
 ){row_ctes},
-direct AS (
+direct_rows AS (
     {mappings}
+),
+-- Each subject once per changed table, with its newest change (what both callers need): many
+-- changes of one region's projects expand its ancestors once, not once per change.
+direct AS (
+    SELECT subject_type, subject_id, max(change_id) AS change_id
+      FROM direct_rows GROUP BY subject_type, subject_id, table_name
 ),
 dirty AS (
     SELECT d.subject_type, d.subject_id, d.change_id
@@ -269,17 +293,15 @@ dependencies AS (
     SELECT * FROM unnest(%(dependency_families)s::text[], %(dependency_types)s::text[],
                          %(dependency_tables)s::text[]) AS d(family, subject_type, table_name)
 )
+-- Hash joins throughout: a burst of edits names thousands of subjects, most of a type no
+-- non-keyed family reads the changed table for.
 SELECT s.subject_type, s.subject_id, max(s.change_id)
   FROM subjects s
- WHERE EXISTS (
-           SELECT 1 FROM dependencies d
-             LEFT JOIN portal_metriccomputation whole
-               ON whole.family = d.family AND whole.subject_id IS NULL
-             LEFT JOIN portal_metriccomputation own
-               ON own.family = d.family AND own.subject_id = s.subject_id
-            WHERE d.subject_type = s.subject_type
-              AND (d.table_name = s.table_name OR d.table_name = 'portal_change')
-              AND greatest(coalesce(whole.input_version, 0), coalesce(own.input_version, 0))
-                  < s.change_id)
+  JOIN dependencies d ON d.subject_type = s.subject_type AND d.table_name = s.table_name
+  LEFT JOIN portal_metriccomputation whole
+    ON whole.family = d.family AND whole.subject_id IS NULL
+  LEFT JOIN portal_metriccomputation own
+    ON own.family = d.family AND own.subject_id = s.subject_id
+ WHERE greatest(coalesce(whole.input_version, 0), coalesce(own.input_version, 0)) < s.change_id
  GROUP BY s.subject_type, s.subject_id
 """

@@ -7,6 +7,7 @@ kept them exact.
 
 import datetime
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
 from django.db import connection
@@ -78,8 +79,8 @@ def test_update_move_and_delete_keep_cells_exact_and_queue_what_changed(data):
         region=data.zhangjiang, amount_kind="capital_expenditure"
     ).exists()
     queued = set(InvestmentCellChange.objects.values_list("grain", "subject_id", "part"))
-    assert ("company", data.a.pk, "capital_expenditure") in queued
-    assert ("region", data.zhangjiang.pk, "capital_expenditure|2024") in queued
+    assert ("company", data.a.pk, "capital_expenditure|CNY") in queued
+    assert ("region", data.zhangjiang.pk, "capital_expenditure|2024|CNY") in queued
     assert corrections() == 0
     project.delete()
     assert not RegionInvestmentCell.objects.filter(amount_kind="capital_expenditure").exists()
@@ -147,6 +148,61 @@ def test_an_edit_rewrites_only_the_queued_slices(data):
     )
 
 
+def test_an_incremental_run_deletes_the_figures_of_vanished_cells(data):
+    metric_services.recompute_all()
+    capex_2024 = (
+        "investment_total",
+        key(amount_kind="capital_expenditure", currency="CNY", year=2024),
+    )
+    assert capex_2024 in values("region", data.zhangjiang.pk)
+    services.investment_project_update(
+        project=data.p1, actor=None, expected_version=data.p1.version, data={"region": data.lingang}
+    )
+    metric_services.recompute_subjects([], tables={"projects_investmentproject"})
+    # Zhangjiang's only capital expenditure moved to Lingang: its figures go, Lingang's appear.
+    assert capex_2024 not in values("region", data.zhangjiang.pk)
+    assert values("region", data.lingang.pk)[capex_2024] == Decimal("500000000")
+    assert values("region", data.pudong.pk)[capex_2024] == Decimal("500000000")
+
+    data.p1.refresh_from_db()
+    services.investment_project_delete(project=data.p1, actor=None, expected_version=None)
+    metric_services.recompute_subjects([], tables={"projects_investmentproject"})
+    company_figures = values("company", data.a.pk)
+    assert ("investment_total", key(amount_kind="capital_expenditure", currency="CNY")) not in (
+        company_figures
+    )
+    assert ("investment_total_cny", key(amount_kind="capital_expenditure")) not in company_figures
+    assert capex_2024 not in values("region", data.china.pk)
+    metric_services.recompute_all(rederive=True)
+    assert values("company", data.a.pk) == company_figures  # nothing left behind
+
+
+def test_changed_figures_are_updated_in_place_without_index_writes(data):
+    metric_services.recompute_all()
+    services.investment_project_update(
+        project=data.p1, actor=None, expected_version=data.p1.version, data={"amount": "700000000"}
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+            "WHERE relname = 'portal_metric'"
+        )
+        before = cursor.fetchone() or (0, 0)
+        metric_services.recompute_subjects([], tables={"projects_investmentproject"})
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+            "WHERE relname = 'portal_metric'"
+        )
+        after = cursor.fetchone()
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'portal_metric'")
+        (options,) = cursor.fetchone()
+    # Each page keeps room for new row versions, so HOT holds once the table is large too.
+    assert "fillfactor=70" in options
+    updated, hot = after[0] - before[0], after[1] - before[1]
+    assert updated == 11  # the 3 company and 8 region figures of the edit
+    assert hot == updated  # fillfactor leaves room on the page: no index entries written
+
+
 def test_a_full_recompute_corrects_totals_changed_behind_the_triggers(data):
     metric_services.recompute_all()
     # Bypass the triggers, as a bulk load with triggers disabled would.
@@ -173,6 +229,42 @@ def test_rederive_rewrites_figures_whose_totals_did_not_change(data):
     assert Metric.objects.get(pk=figure.pk).value == 1  # totals unchanged: nothing queued
     metric_services.recompute_all(rederive=True)
     assert Metric.objects.get(pk=figure.pk).value == figure.value
+
+
+def test_the_queue_migration_rewrites_old_entries_by_currency(data):
+    """Entries queued before 0005 named a slice; each becomes one entry per currency in it."""
+    convert = import_module("projects.migrations.0005_cell_change_keys").CONVERT_QUEUE
+    metric_services.recompute_all()
+    InvestmentCellChange.objects.all().delete()
+    InvestmentCellChange.objects.bulk_create(
+        [
+            InvestmentCellChange(grain="company", subject_id=data.a.pk, part="commitment"),
+            InvestmentCellChange(grain="region", subject_id=data.china.pk, part="commitment|2024"),
+            InvestmentCellChange(grain="region", subject_id=data.china.pk, part="grant|2020|CNY"),
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(convert)
+    queued = set(InvestmentCellChange.objects.values_list("grain", "subject_id", "part"))
+    company_currencies = set(
+        CompanyInvestmentCell.objects.filter(company=data.a, amount_kind="commitment").values_list(
+            "currency", flat=True
+        )
+    )
+    region_currencies = set(
+        RegionInvestmentCell.objects.filter(
+            region=data.china, amount_kind="commitment", year=2024
+        ).values_list("currency", flat=True)
+    )
+    assert len(region_currencies) > 1
+    assert queued == {
+        *(("company", data.a.pk, f"commitment|{currency}") for currency in company_currencies),
+        *(
+            ("region", data.china.pk, f"commitment|2024|{currency}")
+            for currency in region_currencies
+        ),
+        ("region", data.china.pk, "grant|2020|CNY"),  # already in the new form: kept
+    }
 
 
 class TestCellsFollowAnySequenceOfWrites(HypothesisTestCase):
