@@ -259,6 +259,8 @@ def _incremental(services) -> dict:
 
     since = timezone.now()
     time.sleep(0.01)
+    # The write itself is timed too: the investment triggers do part of the work in it.
+    write_started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE projects_investmentproject SET amount = amount + 1, version = version + 1 "
@@ -266,11 +268,13 @@ def _incremental(services) -> dict:
             [100],
         )
         changed = cursor.rowcount
+    write_s = time.perf_counter() - write_started
     started = time.perf_counter()
     subjects = services.recompute_stale(since)
     return {
         "incremental_s": time.perf_counter() - started,
         "incremental_rows_changed": changed,
+        "incremental_write_s": write_s,
         "incremental_subjects": len(subjects),
     }
 

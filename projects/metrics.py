@@ -22,14 +22,22 @@ from projects import investment_cells
 CONVERTED_CTES = investment_cells.CONVERTED_PROJECTS
 
 # The cells of one grain a run reads: every cell (full), the subjects' (by subject), or the
-# slices of the queued cells (pending only), which `{queued}` matches against `scope`. A
-# pending run then writes the per-currency figure of the queued cells only, and the converted
-# totals of their slices.
+# slices of the queued cells (pending only): `{slice}` lists a scope row's slice (from
+# `s.part`) and `{slice_match}` finds its cells, one index probe per slice (OFFSET 0 keeps the
+# planner from turning the probes into a scan of every cell). A pending run then writes the
+# per-currency figure of the queued cells only, and the converted totals of their slices.
 _CELLS = """
 cells AS MATERIALIZED (
     SELECT * FROM {table} c
-     WHERE (%(subject_ids)s::bigint[] IS NULL OR c.{subject} = ANY(%(subject_ids)s::bigint[]))
-       AND (NOT %(pending_only)s OR {queued})
+     WHERE NOT %(pending_only)s
+       AND (%(subject_ids)s::bigint[] IS NULL OR c.{subject} = ANY(%(subject_ids)s::bigint[]))
+    UNION ALL
+    SELECT c.*
+      FROM (SELECT DISTINCT s.subject_id, {slice} FROM scope s) AS queued
+     CROSS JOIN LATERAL (
+           SELECT * FROM {table} c WHERE c.{subject} = queued.subject_id AND {slice_match}
+           OFFSET 0) AS c
+     WHERE %(pending_only)s
 )"""
 
 # Consumes the queue of one grain (only the in-scope subjects' entries on a subject run).
@@ -75,8 +83,8 @@ COMPANY_INVESTMENT = sql.compose(
         table="projects_companyinvestmentcell",
         subject="company_id",
         # Every currency of a queued cell's amount kind: the converted totals add them up.
-        queued="(c.company_id, c.amount_kind) IN "
-        "(SELECT subject_id, split_part(part, '|', 1) FROM scope)",
+        slice="split_part(s.part, '|', 1) AS amount_kind",
+        slice_match="c.amount_kind = queued.amount_kind",
     ),
     """
 SELECT company_id AS subject_id, 'investment_total' AS name,
@@ -107,8 +115,8 @@ REGION_INVESTMENT = sql.compose(
     _CELLS.format(
         table="projects_regioninvestmentcell",
         subject="region_id",
-        queued="(c.region_id, c.amount_kind, c.year) IN "
-        "(SELECT subject_id, split_part(part, '|', 1), split_part(part, '|', 2)::int FROM scope)",
+        slice="split_part(s.part, '|', 1) AS amount_kind, split_part(s.part, '|', 2)::int AS year",
+        slice_match="c.amount_kind = queued.amount_kind AND c.year = queued.year",
     ),
     """
 SELECT region_id AS subject_id, 'investment_total' AS name,
