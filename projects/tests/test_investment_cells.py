@@ -182,17 +182,16 @@ def test_changed_figures_are_updated_in_place_without_index_writes(data):
     services.investment_project_update(
         project=data.p1, actor=None, expected_version=data.p1.version, data={"amount": "700000000"}
     )
+    # This transaction's row-update counters of portal_metric: (all, HOT).
+    counters = (
+        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+        "WHERE relname = 'portal_metric'"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
-            "WHERE relname = 'portal_metric'"
-        )
+        cursor.execute(counters)
         before = cursor.fetchone() or (0, 0)
         metric_services.recompute_subjects([], tables={"projects_investmentproject"})
-        cursor.execute(
-            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
-            "WHERE relname = 'portal_metric'"
-        )
+        cursor.execute(counters)
         after = cursor.fetchone()
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'portal_metric'")
         (options,) = cursor.fetchone()
