@@ -23,13 +23,13 @@ from decimal import Decimal
 from django.db import connection
 
 from portal.metrics import registry, sql
-from projects import metrics as project_metrics
+from projects import investment_cells
 
 logger = logging.getLogger(__name__)
 
 POLICY_TARGETS = sql.compose(
     "WITH ",
-    project_metrics.CONVERTED_CTES.replace("{scope}", "p.amount_kind = 'capital_expenditure'"),
+    investment_cells.CONVERTED_PROJECTS.replace("{scope}", "p.amount_kind = 'capital_expenditure'"),
     """,
 targets AS (
     SELECT t.id, t.slug, t.policy_id, t.metric, t.comparator, t.value AS target_value, t.unit,

@@ -14,6 +14,17 @@ is counted as not converted, never dropped.
 
 from portal.metrics.sql import compose
 
+
+def company_cell_part(prefix: str = "") -> str:
+    """SQL naming a company cell within its company in the queue: "amount kind|currency"."""
+    return f"{prefix}amount_kind || '|' || {prefix}currency"
+
+
+def region_cell_part(prefix: str = "") -> str:
+    """SQL naming a region cell within its region in the queue: "amount kind|year|currency"."""
+    return f"{prefix}amount_kind || '|' || {prefix}year || '|' || {prefix}currency"
+
+
 # (currency, day) → rate for every day of a span: each rate holds from its date until the next
 # one, and the earliest also covers every earlier day. Joined by hash, not searched per row.
 DAY_RATES_FUNCTION = """
@@ -119,7 +130,9 @@ BEGIN
     ),
     queued AS (
         INSERT INTO projects_investmentcellchange (grain, subject_id, part)
-        SELECT DISTINCT 'company', company_id, amount_kind || '|' || currency FROM upserted
+        SELECT DISTINCT 'company', company_id, """,
+    company_cell_part(),
+    """ FROM upserted
     )
     SELECT array_agg(id) FILTER (WHERE projects = 0) INTO emptied_companies FROM upserted;
 
@@ -155,8 +168,9 @@ BEGIN
     ),
     queued AS (
         INSERT INTO projects_investmentcellchange (grain, subject_id, part)
-        SELECT DISTINCT 'region', region_id, amount_kind || '|' || year || '|' || currency
-          FROM upserted
+        SELECT DISTINCT 'region', region_id, """,
+    region_cell_part(),
+    """ FROM upserted
     )
     SELECT array_agg(id) FILTER (WHERE projects = 0) INTO emptied_regions FROM upserted;
 
@@ -309,7 +323,7 @@ COMPANY_REBUILD_FUNCTION = _rebuild_function(
                coalesce(sum(amount_usd), 0) AS amount_usd, count(*)::int AS projects,
                count(amount_cny)::int AS converted_cny, count(amount_usd)::int AS converted_usd
           FROM converted GROUP BY company_id, amount_kind, currency""",
-    "either_amount_kind || '|' || either_currency",
+    company_cell_part("either_"),
 )
 
 REGION_REBUILD_FUNCTION = _rebuild_function(
@@ -333,7 +347,7 @@ REGION_REBUILD_FUNCTION = _rebuild_function(
          CROSS JOIN LATERAL unnest(string_to_array(btrim(r.path, '/'), '/')::bigint[])
                AS ancestor(id)
          GROUP BY ancestor.id, l.amount_kind, l.currency, l.year""",
-    "either_amount_kind || '|' || either_year || '|' || either_currency",
+    region_cell_part("either_"),
 )
 
 REBUILD_FUNCTION = """

@@ -17,10 +17,6 @@ Rules every statement keeps:
 from portal.metrics import registry, sql
 from projects import investment_cells
 
-# Converted projects for figures the cells cannot answer (policy targets filter by announcement
-# date within a period). `{scope}` is a WHERE condition on `p`.
-CONVERTED_CTES = investment_cells.CONVERTED_PROJECTS
-
 # The cells of one grain a run reads: every cell (full), the subjects' (by subject), or the
 # slices of the queued cells (pending only): `{slice}` lists a scope row's slice (from
 # `s.part`) and `{slice_match}` finds its cells, one index probe per slice (OFFSET 0 keeps the
@@ -75,6 +71,16 @@ SELECT s.subject_id, 'investment_total_cny',
   FROM scope s
 """
 
+# A company's total of one amount kind converted to one currency (`{currency}`: cny or usd;
+# `{unit}`: its ISO code).
+_COMPANY_CONVERTED_TOTAL = """UNION ALL
+SELECT company_id, 'investment_total_{currency}', jsonb_build_object('amount_kind', amount_kind),
+       round(sum(amount_{currency}), 2), '{unit}',
+       jsonb_build_object('row_count', sum(projects),
+                          'unconverted_count', sum(projects - converted_{currency}))
+  FROM cells GROUP BY company_id, amount_kind HAVING sum(converted_{currency}) > 0
+"""
+
 # Per (company, amount kind, currency); the converted totals add up the currencies of one
 # amount kind (never two kinds).
 COMPANY_INVESTMENT = sql.compose(
@@ -92,20 +98,14 @@ SELECT company_id AS subject_id, 'investment_total' AS name,
        amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
   FROM cells
  WHERE NOT %(pending_only)s
-    OR (company_id, amount_kind || '|' || currency) IN (SELECT subject_id, part FROM scope)
-UNION ALL
-SELECT company_id, 'investment_total_cny', jsonb_build_object('amount_kind', amount_kind),
-       round(sum(amount_cny), 2), 'CNY',
-       jsonb_build_object('row_count', sum(projects),
-                          'unconverted_count', sum(projects - converted_cny))
-  FROM cells GROUP BY company_id, amount_kind HAVING sum(converted_cny) > 0
-UNION ALL
-SELECT company_id, 'investment_total_usd', jsonb_build_object('amount_kind', amount_kind),
-       round(sum(amount_usd), 2), 'USD',
-       jsonb_build_object('row_count', sum(projects),
-                          'unconverted_count', sum(projects - converted_usd))
-  FROM cells GROUP BY company_id, amount_kind HAVING sum(converted_usd) > 0
+    OR (company_id, """,
+    investment_cells.company_cell_part(),
+    """) IN (SELECT subject_id, part FROM scope)
 """,
+    *(
+        _COMPANY_CONVERTED_TOTAL.format(currency=currency, unit=currency.upper())
+        for currency in ("cny", "usd")
+    ),
 )
 
 # Projects count where the money goes (project.region); a region's cells already include every
@@ -125,8 +125,9 @@ SELECT region_id AS subject_id, 'investment_total' AS name,
        amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
   FROM cells
  WHERE NOT %(pending_only)s
-    OR (region_id, amount_kind || '|' || year || '|' || currency)
-       IN (SELECT subject_id, part FROM scope)
+    OR (region_id, """,
+    investment_cells.region_cell_part(),
+    """) IN (SELECT subject_id, part FROM scope)
 UNION ALL
 SELECT region_id, 'investment_total_cny',
        jsonb_build_object('amount_kind', amount_kind, 'year', year),

@@ -55,6 +55,14 @@ def decode(member: bytes | str) -> services.Subject:
     return subject_type, (int(subject_id) if subject_id else None)
 
 
+def _add(client: redis.Redis, members: list[str], tables) -> None:
+    """Add encoded subjects and the tables that dirtied them (None: unknown), atomically."""
+    pipe = client.pipeline(transaction=True)
+    pipe.sadd(DIRTY_KEY, *members)
+    pipe.sadd(DIRTY_TABLES_KEY, *(sorted(tables) if tables is not None else [ALL_TABLES]))
+    pipe.execute()
+
+
 def mark_dirty(subjects, tables=None) -> bool:
     """Add subjects (dirtied by edits of `tables`; None: unknown) to the dirty set and schedule
     the debounced drain; False if it failed."""
@@ -63,10 +71,7 @@ def mark_dirty(subjects, tables=None) -> bool:
         return True
     try:
         client = redis_client()
-        pipe = client.pipeline(transaction=True)
-        pipe.sadd(DIRTY_KEY, *members)
-        pipe.sadd(DIRTY_TABLES_KEY, *(sorted(tables) if tables is not None else [ALL_TABLES]))
-        pipe.execute()
+        _add(client, members, tables)
         if client.set(DEBOUNCE_KEY, "1", nx=True, px=DEBOUNCE_GUARD_MS):
             from portal.metrics.tasks import recompute_dirty_metrics
 
@@ -112,7 +117,4 @@ def put_back(subjects, tables=None) -> None:
     still sees them."""
     members = [encode(subject) for subject in subjects]
     if members:
-        pipe = redis_client().pipeline(transaction=True)
-        pipe.sadd(DIRTY_KEY, *members)
-        pipe.sadd(DIRTY_TABLES_KEY, *(sorted(tables) if tables is not None else [ALL_TABLES]))
-        pipe.execute()
+        _add(redis_client(), members, tables)

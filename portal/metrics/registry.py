@@ -67,6 +67,12 @@ class MetricFamily:
     def keyed(self) -> bool:
         return self.pending_sql is not None
 
+    def reads(self, tables: Iterable[str]) -> bool:
+        """Whether an edit of one of `tables` can change this family's figures: its `tables`
+        are its dependencies as well as its lineage, and the data version (input
+        `portal_change`) changes with every edit."""
+        return "portal_change" in self.tables or not set(self.tables).isdisjoint(tables)
+
 
 _families: dict[str, MetricFamily] = {}
 _change_mappings: list[tuple[str, str]] = []
@@ -156,21 +162,13 @@ def families(subject_type: str | None = None) -> list[MetricFamily]:
 
 
 def families_reading(subject_type: str, tables: Iterable[str] | None) -> list[MetricFamily]:
-    """The families of `subject_type` whose inputs include one of `tables` (None: all).
-
-    A family's `tables` is its dependency list as well as its lineage: an edit of a table no
-    family of a subject reads leaves that subject's figures as they are. The data version
-    (input `portal_change`) changes with every edit.
-    """
+    """The families of `subject_type` an edit of one of `tables` can change (None: all); an
+    edit of a table no family of a subject reads leaves that subject's figures as they are."""
     candidates = families(subject_type)
     if tables is None:
         return candidates
     changed = set(tables)
-    return [
-        family
-        for family in candidates
-        if "portal_change" in family.tables or changed.intersection(family.tables)
-    ]
+    return [family for family in candidates if family.reads(changed)]
 
 
 def family(key: str) -> MetricFamily:

@@ -221,15 +221,13 @@ def _resolve(
         .replace("{final}", sql.STALE_SUBJECTS if only_stale else sql.ALL_SUBJECTS)
     )
     if only_stale:
-        # Keyed families keep no per-subject ledger: their queue says what is stale. A family
-        # reading portal_change (every edit) depends on every mapped table.
-        mapped = sorted(registry.mapped_tables())
+        # Keyed families keep no per-subject ledger: their queue says what is stale.
         dependencies = [
             (family.key, family.subject_type, table)
             for family in registry.families()
             if not family.keyed
-            for read in family.tables
-            for table in (mapped if read == "portal_change" else [read])
+            for table in sorted(registry.mapped_tables())
+            if family.reads({table})
         ]
         params["dependency_families"] = [key for key, _, _ in dependencies]
         params["dependency_types"] = [subject_type for _, subject_type, _ in dependencies]
@@ -245,7 +243,13 @@ def resolve_subjects_for_write(instance) -> list[Subject]:
     if table not in registry.mapped_tables():
         return []
     params = {"table": table, "pk": str(instance.pk)}
-    return [s for s, _ in _resolve(sql.CHANGES_OF_LAST_WRITE, params, only_stale=False)]
+    # Those changes are all of `table`: the other tables' mappings need not be planned.
+    return [
+        s
+        for s, _ in _resolve(
+            sql.CHANGES_OF_LAST_WRITE, params, only_stale=False, tables=frozenset({table})
+        )
+    ]
 
 
 def stale_subjects(
