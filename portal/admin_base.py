@@ -27,6 +27,15 @@ CONFLICT_MESSAGE = (
 )
 
 
+def _conflict_message(error: ConcurrentEditError, *, main_model) -> str:
+    versions = {"loaded": error.expected_version, "current": error.current_version}
+    if isinstance(error.instance, main_model):
+        return CONFLICT_MESSAGE % versions
+    # An inline row lost the race: name it, the page holds many.
+    row = f"{error.instance._meta.verbose_name} “{error.instance}”"
+    return f"{row}: {CONFLICT_MESSAGE % versions}"
+
+
 class CuratedAdminForm(forms.ModelForm):
     """Model form that carries the version the curator loaded, so a stale save is refused."""
 
@@ -54,24 +63,24 @@ class CuratedAdminForm(forms.ModelForm):
         return cleaned
 
 
-class CitationInline(GenericTabularInline):
-    """Citations of the record being edited, each with its source and verbatim excerpt."""
-
-    model = Citation
-    extra = 0
-    fields = ("source", "field_name", "excerpt", "verification", "checked_on")
-    autocomplete_fields = ("source",)
-    classes = ("collapse",)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("source")
-
-
 class CuratedInlineMixin:
-    """Inline of curated child rows; the parent admin saves them through services."""
+    """Inline of curated child rows; the parent admin saves them through services.
 
+    Each row carries the version the curator loaded, like the main form: a row someone else
+    changed meanwhile is refused (on the row when the form sees it, under the row lock
+    otherwise) and nothing of the whole page is saved.
+    """
+
+    form = CuratedAdminForm
     extra = 0
     show_change_link = True
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        # Inlines list their fields; the hidden version must ride along in every row.
+        if "loaded_version" not in fields:
+            fields.append("loaded_version")
+        return fields
 
 
 class CuratedTabularInline(CuratedInlineMixin, admin.TabularInline):
@@ -80,6 +89,19 @@ class CuratedTabularInline(CuratedInlineMixin, admin.TabularInline):
 
 class CuratedStackedInline(CuratedInlineMixin, admin.StackedInline):
     pass
+
+
+class CitationInline(CuratedInlineMixin, GenericTabularInline):
+    """Citations of the record being edited, each with its source and verbatim excerpt."""
+
+    model = Citation
+    show_change_link = False
+    fields = ("source", "field_name", "excerpt", "verification", "checked_on")
+    autocomplete_fields = ("source",)
+    classes = ("collapse",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source")
 
 
 class CuratedModelAdmin(admin.ModelAdmin):
@@ -121,14 +143,20 @@ class CuratedModelAdmin(admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
+        loaded = {
+            row.instance.pk: row.cleaned_data.get("loaded_version")
+            for row in formset.initial_forms
+            if hasattr(row, "cleaned_data")
+        }
         for deleted in formset.deleted_objects:
-            curated_delete(deleted, actor=request.user, expected_version=None)
+            curated_delete(deleted, actor=request.user, expected_version=loaded.get(deleted.pk))
         for instance in instances:
-            self.save_inline_instance(request, instance)
+            expected = None if instance._state.adding else loaded.get(instance.pk)
+            self.save_inline_instance(request, instance, expected_version=expected)
         formset.save_m2m()
 
-    def save_inline_instance(self, request, instance) -> None:
-        curated_save(instance, actor=request.user, expected_version=None)
+    def save_inline_instance(self, request, instance, *, expected_version) -> None:
+        curated_save(instance, actor=request.user, expected_version=expected_version)
 
     def delete_model(self, request, obj):
         curated_delete(obj, actor=request.user, expected_version=None)
@@ -145,10 +173,7 @@ class CuratedModelAdmin(admin.ModelAdmin):
             with transaction.atomic(using=router.db_for_write(self.model)):
                 return super().changeform_view(request, object_id, form_url, extra_context)
         except ConcurrentEditError as error:
-            request._curated_conflict = CONFLICT_MESSAGE % {
-                "loaded": error.expected_version,
-                "current": error.current_version,
-            }
+            request._curated_conflict = _conflict_message(error, main_model=self.model)
             # Render the posted form again; the flag makes it invalid with the message.
             return super().changeform_view(request, object_id, form_url, extra_context)
 

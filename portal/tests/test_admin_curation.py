@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from companies.models import Company
+from companies.models import Company, CompanyAlias
 from portal.models import ApiToken, Change, Citation, Region
 from portal.services import (
     ConcurrentEditError,
@@ -127,6 +127,124 @@ def test_two_threads_saving_the_same_version_get_exactly_one_conflict():
     company.refresh_from_db()
     assert company.version == 2
     assert Change.objects.for_object(company).filter(action="updated").count() == 1
+
+
+def _inline_rows(response, model) -> tuple[str, dict[str, str]]:
+    """The prefix and POST body of the rendered rows of `model`'s inline, as a browser sends."""
+    formset = next(
+        f.formset for f in response.context["inline_admin_formsets"] if f.formset.model is model
+    )
+    data = {}
+    for row in formset.forms:
+        for name in row.fields:
+            value = row[name].value()
+            if value is None or value is False:
+                continue
+            data[row[name].html_name] = str(value)
+    return formset.prefix, data
+
+
+def _alias_page(client, company):
+    response = client.get(_company_url(company))
+    prefix, rows = _inline_rows(response, CompanyAlias)
+    return response, prefix, {**_change_form_data(response), **rows}
+
+
+def test_inline_rows_carry_their_loaded_version_in_the_page():
+    company = factories.CompanyFactory()
+    alias = CompanyAlias.objects.create(company=company, name="Old alias", version=4)
+    response, prefix, data = _alias_page(_logged_in("alice"), company)
+
+    assert data[f"{prefix}-0-id"] == str(alias.pk)
+    assert data[f"{prefix}-0-loaded_version"] == "4"
+    assert f'name="{prefix}-0-loaded_version"' in response.content.decode()
+
+
+def test_an_inline_row_changed_elsewhere_meanwhile_is_not_overwritten_from_the_parent_page():
+    """The row is edited on its own (API, its own admin page) while the parent stays as it was:
+    the parent's version cannot catch that, the row's own version must."""
+    company = factories.CompanyFactory(name_en="Original")
+    alias = CompanyAlias.objects.create(company=company, name="Old alias")
+    bob = _logged_in("bob")
+    _, prefix, bob_data = _alias_page(bob, company)
+    curated_update(
+        alias, actor=factories.StaffUserFactory(), expected_version=1, data={"name": "API alias"}
+    )
+
+    response = bob.post(
+        _company_url(company),
+        {**bob_data, "name_en": "Bob's company name", f"{prefix}-0-name": "Bob alias"},
+    )
+
+    assert response.status_code == 200
+    assert CONFLICT in response.content.decode()
+    alias.refresh_from_db()
+    company.refresh_from_db()
+    assert (alias.name, alias.version) == ("API alias", 2)
+    # Nothing of Bob's page was written, not even his edit of the company itself.
+    assert (company.name_en, company.version) == ("Original", 1)
+
+
+def test_inline_row_conflict_found_only_under_the_row_lock_names_the_row(monkeypatch):
+    company = factories.CompanyFactory(name_en="Original")
+    alias = CompanyAlias.objects.create(company=company, name="Old alias")
+    alice = _logged_in("alice")
+    _, prefix, data = _alias_page(alice, company)
+    from portal import admin_base
+
+    real_save = admin_base.curated_save
+
+    def someone_saves_the_row_first(instance, **kwargs):
+        if isinstance(instance, CompanyAlias):
+            CompanyAlias.objects.filter(pk=instance.pk).update(version=9)
+        return real_save(instance, **kwargs)
+
+    monkeypatch.setattr(admin_base, "curated_save", someone_saves_the_row_first)
+    response = alice.post(
+        _company_url(company),
+        {**data, "name_en": "Renamed", f"{prefix}-0-name": "Lost alias?"},
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "company alias “Lost alias?”" in page
+    assert CONFLICT in page and "version 9" in page
+    alias.refresh_from_db()
+    company.refresh_from_db()
+    assert alias.name == "Old alias"
+    assert company.name_en == "Original"
+
+
+def test_deleting_an_inline_row_someone_changed_meanwhile_is_refused():
+    company = factories.CompanyFactory()
+    alias = CompanyAlias.objects.create(company=company, name="Old alias")
+    bob = _logged_in("bob")
+    _, prefix, bob_data = _alias_page(bob, company)
+    curated_update(
+        alias, actor=factories.StaffUserFactory(), expected_version=1, data={"name": "Kept alias"}
+    )
+
+    response = bob.post(_company_url(company), {**bob_data, f"{prefix}-0-DELETE": "on"})
+
+    assert response.status_code == 200
+    # Named as the curator saw it on the page.
+    assert "company alias “Old alias”" in response.content.decode()
+    assert CONFLICT in response.content.decode()
+    assert CompanyAlias.objects.get(pk=alias.pk).name == "Kept alias"
+
+
+def test_an_inline_row_edit_on_a_fresh_page_is_saved_with_its_next_version():
+    company = factories.CompanyFactory()
+    alias = CompanyAlias.objects.create(company=company, name="Old alias")
+    client = _logged_in("curator")
+    _, prefix, data = _alias_page(client, company)
+
+    response = client.post(_company_url(company), {**data, f"{prefix}-0-name": "New alias"})
+
+    assert response.status_code == 302
+    alias.refresh_from_db()
+    assert (alias.name, alias.version) == ("New alias", 2)
+    assert Change.objects.for_object(alias).get(action="updated").actor_label == "curator"
 
 
 def test_admin_add_change_and_delete_are_audited_with_the_curator():
