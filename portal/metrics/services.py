@@ -7,7 +7,9 @@ benchmark): `recompute_all()`, `recompute_subjects(subjects)`, `recompute_family
 Every family is one statement (see `sql.UPSERT_FAMILY`: compute, diff against the stored
 rows, write only what changed, record history and the run in the MetricComputation ledger)
 plus an advisory lock, each in its own short transaction: a full recompute issues a fixed
-number of statements whatever the row count.
+number of statements whatever the row count. Families are independent (each writes only its
+own figures and reads base rows, never another family's figures), so several run at once, each
+on its own connection (`METRICS_PARALLEL_FAMILIES`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -115,7 +118,6 @@ def recompute_all(
     rewrite the queued slices. `rederive` makes them rewrite every subject instead (after a
     change to their SQL, when figures must be derived anew from unchanged totals).
     """
-    results = []
     for key, refresh_sql in registry.refreshes().items():
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql.FAMILY_LOCK, {"family": key, "work_mem": settings.METRICS_WORK_MEM})
@@ -124,14 +126,11 @@ def recompute_all(
         if corrected:
             # Triggers keep the totals exact, so a correction means something bypassed them.
             logger.warning("metrics refresh %s corrected %d running totals", key, corrected)
-    for family in registry.families():
-        result = recompute_family(
-            family.key, input_version=input_version, pending_only=family.keyed and not rederive
-        )
-        results.append(result)
-        if progress is not None:
-            progress(result)
-    return results
+    jobs = [
+        (family, {"input_version": input_version, "pending_only": family.keyed and not rederive})
+        for family in registry.families()
+    ]
+    return run_families(jobs, progress=progress)
 
 
 def group_subjects(subjects: Iterable[Subject]) -> dict[str, set[int | None]]:
@@ -157,27 +156,67 @@ def recompute_subjects(
     Keyed families run on their queue of changed cells whenever a table they read changed,
     whatever the subjects.
     """
-    results = []
+    jobs = []
     tables = None if tables is None else frozenset(tables)
     grouped = group_subjects(subjects)
     for subject_type in registry.SUBJECT_TYPES:
         for family in registry.families_reading(subject_type, tables):
             if family.keyed:
-                result = recompute_family(
-                    family.key, pending_only=True, input_version=input_version
-                )
+                jobs.append((family, {"pending_only": True, "input_version": input_version}))
             elif subject_type in grouped:
                 ids = grouped[subject_type]
                 scope = None if subject_type == "portal" else sorted(ids)
-                result = recompute_family(
-                    family.key, subject_ids=scope, input_version=input_version
-                )
-            else:
+                jobs.append((family, {"subject_ids": scope, "input_version": input_version}))
+    return run_families(jobs, progress=progress)
+
+
+def run_families(
+    jobs: list[tuple[registry.MetricFamily, dict]],
+    *,
+    progress: Callable[[FamilyResult], None] | None = None,
+) -> list[FamilyResult]:
+    """Run `recompute_family(family.key, **kwargs)` for each job; results in job order.
+
+    Up to `METRICS_PARALLEL_FAMILIES` run at once, each in its own thread, connection and
+    transaction, the keyed families (the long ones) first. Inside a caller's transaction they
+    run one after another on its connection, as they must see and join that transaction. Each
+    family commits on its own either way: one failing does not undo the others, and the first
+    error is raised once all have finished.
+    """
+    workers = min(settings.METRICS_PARALLEL_FAMILIES, len(jobs))
+    if workers <= 1 or connection.in_atomic_block:
+        results = []
+        for family, kwargs in jobs:
+            results.append(recompute_family(family.key, **kwargs))
+            if progress is not None:
+                progress(results[-1])
+        return results
+
+    def run(family: registry.MetricFamily, kwargs: dict) -> FamilyResult:
+        try:
+            return recompute_family(family.key, **kwargs)
+        finally:
+            # This thread's own connection goes back to the pool.
+            connection.close()
+
+    order = sorted(range(len(jobs)), key=lambda index: not jobs[index][0].keyed)
+    results: dict[int, FamilyResult] = {}
+    errors: list[BaseException] = []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="metrics") as executor:
+        futures = {executor.submit(run, *jobs[index]): index for index in order}
+        for future in as_completed(futures):
+            try:
+                result = future.result()
+            except Exception as error:  # re-raised below, once the others have finished
+                logger.exception("metrics family %s failed", jobs[futures[future]][0].key)
+                errors.append(error)
                 continue
-            results.append(result)
+            results[futures[future]] = result
             if progress is not None:
                 progress(result)
-    return results
+    if errors:
+        raise errors[0]
+    return [results[index] for index in sorted(results)]
 
 
 # Dirty resolution -------------------------------------------------------------------------

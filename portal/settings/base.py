@@ -271,6 +271,10 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Memory a metric recompute may use per sort/hash (a transaction-local setting): the family
 # aggregates group millions of rows and must not spill to disk in batches.
 METRICS_WORK_MEM = env("METRICS_WORK_MEM", default="256MB")
+# How many metric families one recompute runs at once (threads, each with its own database
+# connection from the pool): the families are independent statements, and PostgreSQL runs
+# each on its own core. 1 runs them one after another.
+METRICS_PARALLEL_FAMILIES = env.int("METRICS_PARALLEL_FAMILIES", default=2)
 
 LOGGING = {
     "version": 1,
