@@ -224,8 +224,10 @@ class RegionInvestmentCell(models.Model):
 
     class Meta:
         constraints = [
+            # Year before currency: a metric run reads a region's slice (amount kind, year)
+            # with every currency by one exact index range.
             models.UniqueConstraint(
-                fields=["region", "amount_kind", "currency", "year"],
+                fields=["region", "amount_kind", "year", "currency"],
                 name="region_cell_unique_key",
             ),
         ]
