@@ -395,18 +395,20 @@ class Metric(models.Model):
 
 
 class MetricSnapshot(models.Model):
-    """Append-only history: one row per metric per recompute that rewrote it (its value or
-    its lineage changed).
+    """Append-only history: one row per subject per family run that rewrote some of its
+    figures, holding each rewritten figure's new value (its value or its lineage changed).
 
-    Keyed like Metric (not by foreign key) so the history of a figure survives the figure
-    dropping to "no rows" and coming back; `value` NULL records that it disappeared.
+    `figures` maps "<name> <dimensions_key>" (`figure_key`) to the value, null when the
+    figure disappeared. Keyed by subject, not by foreign key, so the history of a figure
+    survives the figure dropping to "no rows" and coming back. One row per subject rather than
+    per figure: a burst of edits rewrites tens of thousands of figures of a few thousand
+    subjects, and the history must not cost more to write than the figures themselves.
     """
 
     subject_type = models.CharField(max_length=10, choices=MetricSubjectType.choices)
     subject_id = models.BigIntegerField(null=True, blank=True)
-    name = models.CharField(max_length=80)
-    dimensions_key = models.TextField()
-    value = models.DecimalField(max_digits=28, decimal_places=4, null=True, blank=True)
+    family = models.CharField(max_length=80)
+    figures = models.JSONField(default=dict)
     input_version = models.BigIntegerField()
     recorded_at = models.DateTimeField(default=timezone.now)
 
@@ -414,13 +416,18 @@ class MetricSnapshot(models.Model):
         ordering = ["recorded_at", "id"]
         indexes = [
             models.Index(
-                fields=["subject_type", "subject_id", "name", "dimensions_key", "recorded_at"],
-                name="metric_snapshot_series_idx",
+                fields=["subject_type", "subject_id", "recorded_at"],
+                name="metric_snapshot_subject_idx",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.subject_type}#{self.subject_id} {self.name} = {self.value}"
+        return f"{self.subject_type}#{self.subject_id} {self.family}: {len(self.figures)} figures"
+
+    @staticmethod
+    def figure_key(name: str, dimensions_key: str) -> str:
+        """The key of one figure in `figures` (the SQL writer builds the same text)."""
+        return f"{name} {dimensions_key}"
 
 
 class MetricComputation(models.Model):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import DecimalField, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from portal.models import Metric, MetricSnapshot
 
@@ -51,6 +53,17 @@ def metric_sum(subject_type: str, subject_id: int | None, name: str, **dimension
 
 
 def metric_history(subject_type: str, subject_id: int | None, name: str, dimensions_key: str):
-    return MetricSnapshot.objects.filter(
-        subject_type=subject_type, subject_id=subject_id, name=name, dimensions_key=dimensions_key
-    ).order_by("recorded_at", "id")
+    """One figure over time: the subject's history rows that rewrote it, oldest first, each
+    with `value` (None where the figure disappeared)."""
+    figure = MetricSnapshot.figure_key(name, dimensions_key)
+    return (
+        MetricSnapshot.objects.filter(
+            subject_type=subject_type, subject_id=subject_id, figures__has_key=figure
+        )
+        .annotate(
+            value=Cast(
+                KeyTextTransform(figure, "figures"), DecimalField(max_digits=28, decimal_places=4)
+            )
+        )
+        .order_by("recorded_at", "id")
+    )

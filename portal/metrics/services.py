@@ -40,7 +40,7 @@ class FamilyResult:
     computed: int
     written: int
     deleted: int
-    snapshots: int
+    snapshots: int  # history rows: one per subject whose figures were rewritten
     input_version: int
 
 

@@ -6,10 +6,10 @@ query parameter.
 
 # The family SELECT becomes the `computed` CTE, materialised once. One statement then writes
 # only what changed: rows that are new or whose value, unit or inputs differ are upserted,
-# rows of in-scope subjects that the SELECT no longer returns are deleted, and each row
-# written or deleted is appended to the history. Unchanged rows are not rewritten (a full
-# recompute of unchanged data writes nothing but its ledger row), which is what keeps it near
-# the bare aggregate.
+# rows of in-scope subjects that the SELECT no longer returns are deleted, and each subject
+# whose rows were written or deleted gets one history row listing them. Unchanged rows are
+# not rewritten (a full recompute of unchanged data writes nothing but its ledger row), which
+# is what keeps it near the bare aggregate.
 #
 # Guards against a stale run (labelled with an older input version): it writes nothing when
 # the family's last full run is newer, nothing for subjects whose own last run is newer, and
@@ -109,15 +109,20 @@ deleted AS (
      WHERE m.id = gone.id AND gone.input_version <= version.v
     RETURNING m.subject_id, m.name, m.dimensions_key
 ),
+-- One history row per subject: the new value of each figure it rewrote or deleted (NULL).
 snapshots AS (
     INSERT INTO portal_metricsnapshot
-        (subject_type, subject_id, name, dimensions_key, value, input_version, recorded_at)
-    SELECT %(subject_type)s, u.subject_id, u.name, u.dimensions_key, u.value, u.input_version,
-           u.computed_at
-      FROM upserted u
-    UNION ALL
-    SELECT %(subject_type)s, d.subject_id, d.name, d.dimensions_key, NULL, version.v, now()
-      FROM deleted d CROSS JOIN version
+        (subject_type, subject_id, family, figures, input_version, recorded_at)
+    SELECT %(subject_type)s, w.subject_id, %(family)s,
+           jsonb_object_agg(w.name || ' ' || w.dimensions_key, w.value),
+           max(w.input_version), max(w.recorded_at)
+      FROM (SELECT u.subject_id, u.name, u.dimensions_key, u.value, u.input_version,
+                   u.computed_at AS recorded_at
+              FROM upserted u
+            UNION ALL
+            SELECT d.subject_id, d.name, d.dimensions_key, NULL, version.v, now()
+              FROM deleted d CROSS JOIN version) AS w
+     GROUP BY w.subject_id
     RETURNING 1
 ),
 ledger AS (

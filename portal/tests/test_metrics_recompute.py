@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portal.metrics import registry, services, tasks
+from portal.metrics.selectors import metric_history
 from portal.models import Metric, MetricComputation, MetricSnapshot
 from portal.tests.metrics_dataset import build, key, values
 from projects.models import InvestmentCellChange
@@ -25,9 +26,13 @@ def data():
 
 
 def snapshot_count(region):
-    return MetricSnapshot.objects.filter(
-        subject_type="region", subject_id=region.pk, name="facilities_by_status"
-    ).count()
+    """How many times the region's facilities-by-status figures were rewritten."""
+    return sum(
+        any(figure.startswith("facilities_by_status ") for figure in figures)
+        for figures in MetricSnapshot.objects.filter(
+            subject_type="region", subject_id=region.pk
+        ).values_list("figures", flat=True)
+    )
 
 
 def test_running_twice_leaves_the_same_values_and_no_new_history(data):
@@ -94,9 +99,7 @@ def test_subjects_without_rows_lose_their_metrics_and_history_records_it(data):
     services.recompute_subjects([("region", data.beijing.pk)])
     assert closed not in values("region", data.beijing.pk)
     history = list(
-        MetricSnapshot.objects.filter(
-            subject_type="region", subject_id=data.beijing.pk, dimensions_key=closed[1]
-        ).values_list("value", flat=True)
+        metric_history("region", data.beijing.pk, *closed).values_list("value", flat=True)
     )
     assert history == [1, None]
 
@@ -149,10 +152,12 @@ def test_history_appends_a_snapshot_only_when_a_value_changes(data):
     factories.FacilityFactory(slug="f9", company=data.c, region=data.beijing, status="operational")
     services.recompute_all()
     assert snapshot_count(data.china) == before + 1
-    series = MetricSnapshot.objects.filter(
-        subject_type="region", subject_id=data.china.pk, dimensions_key=OPERATIONAL[1]
-    ).order_by("id")
+    series = metric_history("region", data.china.pk, *OPERATIONAL)
     assert [s.value for s in series] == [2, 3]
+    # One history row per subject and run, holding every figure the run rewrote.
+    latest = series.last()
+    assert latest.family == "region.facilities"
+    assert latest.figures[MetricSnapshot.figure_key(*OPERATIONAL)] == 3
 
 
 def test_an_edit_recomputes_only_the_families_that_read_its_table(data):
