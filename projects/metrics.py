@@ -5,7 +5,9 @@ Investment figures read the running totals in CompanyInvestmentCell and RegionIn
 which database triggers keep exact on every project write (see `projects.investment_cells`
 for the conversion rule) and which a full recompute first rebuilds from the projects. The
 families are keyed: the triggers queue each changed cell, and an incremental run rewrites only
-the queued slices (a company's amount kind; a region's amount kind and year).
+the queued slices (a company's amount kind; a region's amount kind and year), naming each of
+their figures that no longer exists by a tombstone (a row with a NULL value) for the run to
+delete.
 
 Rules every statement keeps:
 - amounts of different amount kinds are never added up: amount_kind is always a dimension;
@@ -44,41 +46,21 @@ DELETE FROM projects_investmentcellchange q
 RETURNING q.subject_id, q.part
 """
 
-# The figures a queued company cell ("amount kind|currency") can change.
-_COMPANY_KEYS = """
-SELECT s.subject_id, 'investment_total' AS name,
-       jsonb_build_object('amount_kind', split_part(s.part, '|', 1),
-                          'currency', split_part(s.part, '|', 2))::text AS dimensions_key
-  FROM scope s
-UNION ALL
-SELECT s.subject_id, converted.name,
-       jsonb_build_object('amount_kind', split_part(s.part, '|', 1))::text
-  FROM scope s
- CROSS JOIN (VALUES ('investment_total_cny'), ('investment_total_usd')) AS converted(name)
-"""
-
-# The figures a queued region cell ("amount kind|year|currency") can change.
-_REGION_KEYS = """
-SELECT s.subject_id, 'investment_total' AS name,
-       jsonb_build_object('amount_kind', split_part(s.part, '|', 1),
-                          'currency', split_part(s.part, '|', 3),
-                          'year', split_part(s.part, '|', 2)::int)::text AS dimensions_key
-  FROM scope s
-UNION ALL
-SELECT s.subject_id, 'investment_total_cny',
-       jsonb_build_object('amount_kind', split_part(s.part, '|', 1),
-                          'year', split_part(s.part, '|', 2)::int)::text
-  FROM scope s
-"""
-
 # A company's total of one amount kind converted to one currency (`{currency}`: cny or usd;
-# `{unit}`: its ISO code).
+# `{unit}`: its ISO code), and in a pending run a tombstone for each queued slice with no
+# converted project left.
 _COMPANY_CONVERTED_TOTAL = """UNION ALL
 SELECT company_id, 'investment_total_{currency}', jsonb_build_object('amount_kind', amount_kind),
        round(sum(amount_{currency}), 2), '{unit}',
        jsonb_build_object('row_count', sum(projects),
                           'unconverted_count', sum(projects - converted_{currency}))
   FROM cells GROUP BY company_id, amount_kind HAVING sum(converted_{currency}) > 0
+UNION ALL
+SELECT gone.subject_id, 'investment_total_{currency}',
+       jsonb_build_object('amount_kind', gone.amount_kind), NULL, '{unit}', '{{}}'::jsonb
+  FROM (SELECT subject_id, amount_kind FROM queued_slices
+        EXCEPT
+        SELECT company_id, amount_kind FROM cells WHERE converted_{currency} > 0) AS gone
 """
 
 # Per (company, amount kind, currency); the converted totals add up the currencies of one
@@ -92,7 +74,11 @@ COMPANY_INVESTMENT = sql.compose(
         slice="split_part(s.part, '|', 1) AS amount_kind",
         slice_match="c.amount_kind = queued.amount_kind",
     ),
-    """
+    """,
+queued_slices AS (
+    SELECT DISTINCT s.subject_id, split_part(s.part, '|', 1) AS amount_kind
+      FROM scope s WHERE %(pending_only)s
+)
 SELECT company_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency) AS dimensions,
        amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
@@ -101,6 +87,17 @@ SELECT company_id AS subject_id, 'investment_total' AS name,
     OR (company_id, """,
     investment_cells.company_cell_part(),
     """) IN (SELECT subject_id, part FROM scope)
+UNION ALL
+-- A queued cell that no longer exists: its figure goes.
+SELECT gone.subject_id, 'investment_total',
+       jsonb_build_object('amount_kind', split_part(gone.part, '|', 1),
+                          'currency', split_part(gone.part, '|', 2)),
+       NULL, split_part(gone.part, '|', 2), '{}'::jsonb
+  FROM (SELECT subject_id, part FROM scope WHERE %(pending_only)s
+        EXCEPT
+        SELECT company_id, """,
+    investment_cells.company_cell_part(),
+    """ FROM cells) AS gone
 """,
     *(
         _COMPANY_CONVERTED_TOTAL.format(currency=currency, unit=currency.upper())
@@ -118,7 +115,12 @@ REGION_INVESTMENT = sql.compose(
         slice="split_part(s.part, '|', 1) AS amount_kind, split_part(s.part, '|', 2)::int AS year",
         slice_match="c.amount_kind = queued.amount_kind AND c.year = queued.year",
     ),
-    """
+    """,
+queued_slices AS (
+    SELECT DISTINCT s.subject_id, split_part(s.part, '|', 1) AS amount_kind,
+           split_part(s.part, '|', 2)::int AS year
+      FROM scope s WHERE %(pending_only)s
+)
 SELECT region_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency, 'year', year)
            AS dimensions,
@@ -129,6 +131,18 @@ SELECT region_id AS subject_id, 'investment_total' AS name,
     investment_cells.region_cell_part(),
     """) IN (SELECT subject_id, part FROM scope)
 UNION ALL
+-- A queued cell that no longer exists: its figure goes.
+SELECT gone.subject_id, 'investment_total',
+       jsonb_build_object('amount_kind', split_part(gone.part, '|', 1),
+                          'currency', split_part(gone.part, '|', 3),
+                          'year', split_part(gone.part, '|', 2)::int),
+       NULL, split_part(gone.part, '|', 3), '{}'::jsonb
+  FROM (SELECT subject_id, part FROM scope WHERE %(pending_only)s
+        EXCEPT
+        SELECT region_id, """,
+    investment_cells.region_cell_part(),
+    """ FROM cells) AS gone
+UNION ALL
 SELECT region_id, 'investment_total_cny',
        jsonb_build_object('amount_kind', amount_kind, 'year', year),
        round(sum(amount_cny), 2), 'CNY',
@@ -136,6 +150,14 @@ SELECT region_id, 'investment_total_cny',
                           'unconverted_count', sum(projects - converted_cny))
   FROM cells GROUP BY region_id, amount_kind, year
 HAVING sum(converted_cny) > 0
+UNION ALL
+-- A queued slice with no converted project left: its converted total goes.
+SELECT gone.subject_id, 'investment_total_cny',
+       jsonb_build_object('amount_kind', gone.amount_kind, 'year', gone.year), NULL, 'CNY',
+       '{}'::jsonb
+  FROM (SELECT subject_id, amount_kind, year FROM queued_slices
+        EXCEPT
+        SELECT region_id, amount_kind, year FROM cells WHERE converted_cny > 0) AS gone
 """,
 )
 
@@ -230,7 +252,6 @@ registry.register_family(
             "projects_companyinvestmentcell",
         ),
         pending_sql=_PENDING.format(grain="company"),
-        pending_keys_sql=_COMPANY_KEYS,
     )
 )
 registry.register_family(
@@ -255,7 +276,6 @@ registry.register_family(
             "projects_regioninvestmentcell",
         ),
         pending_sql=_PENDING.format(grain="region"),
-        pending_keys_sql=_REGION_KEYS,
     )
 )
 registry.register_family(

@@ -47,21 +47,16 @@ class MetricFamily:
     # A keyed family reads running totals kept by database triggers, which queue each changed
     # cell: `pending_sql` consumes that queue (a DELETE … RETURNING subject_id, part, guarded
     # by `(SELECT ok FROM allowed)` and `%(subject_ids)s`; `part` is the cell's key within its
-    # subject), and `pending_keys_sql` lists, from the queued cells in `scope` (subject_id,
-    # part), every metric key (subject_id, name, dimensions_key) they can change, so a run
-    # finds the stored rows by exact key and deletes those whose cell has gone.
+    # subject). In a pending-only run its SQL rewrites the figures the queued cells (`scope`)
+    # can change, and names each of those figures that no longer exists by a row with a NULL
+    # value (a tombstone), which the run deletes by exact key.
     pending_sql: str | None = None
-    pending_keys_sql: str | None = None
 
     def __post_init__(self):
         if self.subject_type not in SUBJECT_TYPES:
             raise ValueError(f"unknown subject type {self.subject_type!r}")
         if (self.sql is None) == (self.compute is None):
             raise ValueError(f"family {self.key}: give exactly one of sql or compute")
-        if (self.pending_sql is None) != (self.pending_keys_sql is None):
-            raise ValueError(
-                f"family {self.key}: a keyed family needs pending_sql and pending_keys_sql"
-            )
 
     @property
     def keyed(self) -> bool:

@@ -93,11 +93,9 @@ def recompute_family(
         rows = list(family.compute(ids))
         params["rows"] = json.dumps(rows, default=_json_default)
         family_sql = sql.PYTHON_ROWS
-    statement = (
-        sql.UPSERT_FAMILY.replace("{pending_sql}", family.pending_sql or sql.NO_PENDING)
-        .replace("{pending_keys_sql}", family.pending_keys_sql or sql.NO_PENDING_KEYS)
-        .replace("{family_sql}", family_sql)
-    )
+    statement = sql.UPSERT_FAMILY.replace(
+        "{pending_sql}", family.pending_sql or sql.NO_PENDING
+    ).replace("{family_sql}", family_sql)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql.FAMILY_LOCK, {"family": key, "work_mem": settings.METRICS_WORK_MEM})
         cursor.execute(statement, params)

@@ -49,19 +49,17 @@ existing AS (
        AND (%(subject_ids)s::bigint[] IS NULL OR m.subject_id = ANY(%(subject_ids)s::bigint[]))
 ),
 -- A keyed run does not read its stored rows first: it upserts every figure of the queued
--- slices (the upsert skips unchanged ones) and deletes, by exact key, the figures its queued
--- cells named that are no longer computed (LIMIT 1 keeps each a unique-index probe).
+-- slices (the upsert skips unchanged ones) and deletes, by exact key, the figures its SQL
+-- names as gone (tombstones: a NULL value; LIMIT 1 keeps each a unique-index probe).
 vanished AS (
     SELECT m.id, m.subject_id, m.input_version
-      FROM (SELECT subject_id, name, dimensions_key FROM ({pending_keys_sql}) AS k
-            EXCEPT
-            SELECT subject_id, name, dimensions_key FROM computed) AS key
+      FROM computed gone
      CROSS JOIN LATERAL (
            SELECT * FROM portal_metric m
-            WHERE m.subject_type = %(subject_type)s AND m.subject_id = key.subject_id
-              AND m.name = key.name AND m.dimensions_key = key.dimensions_key
+            WHERE m.subject_type = %(subject_type)s AND m.subject_id = gone.subject_id
+              AND m.name = gone.name AND m.dimensions_key = gone.dimensions_key
             LIMIT 1) AS m
-     WHERE %(pending_only)s AND (SELECT ok FROM allowed)
+     WHERE %(pending_only)s AND gone.value IS NULL AND (SELECT ok FROM allowed)
        AND NOT EXISTS (SELECT 1 FROM refused r WHERE r.subject_id = m.subject_id)
 ),
 -- One full outer join pairs every computed row with its stored row: what is new or differs
@@ -69,7 +67,7 @@ vanished AS (
 diff AS MATERIALIZED (
     SELECT c.subject_id, c.name, c.dimensions, c.dimensions_key, c.value, c.unit, c.inputs,
            e.id AS existing_id, e.input_version AS existing_version
-      FROM computed c
+      FROM (SELECT * FROM computed WHERE value IS NOT NULL) AS c
       FULL JOIN existing e
         ON coalesce(e.subject_id, 0) = coalesce(c.subject_id, 0)
        AND e.name = c.name AND e.dimensions_key COLLATE "C" = c.dimensions_key COLLATE "C"
@@ -150,17 +148,13 @@ pruned AS (
        AND c.input_version <= (SELECT v FROM version)
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM computed), (SELECT count(*) FROM upserted),
+SELECT (SELECT count(*) FROM computed WHERE value IS NOT NULL), (SELECT count(*) FROM upserted),
        (SELECT count(*) FROM deleted), (SELECT count(*) FROM snapshots),
        (SELECT v FROM version), (SELECT count(*) FROM ledger), (SELECT count(*) FROM pruned)
 """
 
-# What a family without a queue of changed cells consumes (nothing), and the keys it names.
+# What a family without a queue of changed cells consumes: nothing.
 NO_PENDING = "SELECT NULL::bigint AS subject_id, NULL::text AS part WHERE false"
-NO_PENDING_KEYS = (
-    "SELECT NULL::bigint AS subject_id, NULL::text AS name, NULL::text AS dimensions_key "
-    "WHERE false"
-)
 
 # A Python-computed family feeds its rows in as one jsonb array parameter.
 PYTHON_ROWS = """

@@ -177,6 +177,34 @@ def test_an_incremental_run_deletes_the_figures_of_vanished_cells(data):
     assert values("company", data.a.pk) == company_figures  # nothing left behind
 
 
+def test_an_incremental_run_drops_a_converted_total_when_no_converted_project_is_left(data):
+    """P2 (USD) goes; A's commitments keep P4 (EUR, no rate): the per-currency EUR figure
+    stays, the CNY and USD totals of commitments have nothing converted left and go."""
+    metric_services.recompute_all()
+    commitments = key(amount_kind="commitment")
+    pudong_2024 = key(amount_kind="commitment", year=2024)
+    assert ("investment_total_cny", commitments) in values("company", data.a.pk)
+    assert ("investment_total_cny", pudong_2024) in values("region", data.pudong.pk)
+
+    p2 = InvestmentProject.objects.get(company=data.a, currency="USD", amount_kind="commitment")
+    services.investment_project_delete(project=p2, actor=None, expected_version=None)
+    metric_services.recompute_subjects([], tables={"projects_investmentproject"})
+
+    company_figures = values("company", data.a.pk)
+    assert ("investment_total", key(amount_kind="commitment", currency="EUR")) in company_figures
+    assert ("investment_total_cny", commitments) not in company_figures
+    assert ("investment_total_usd", commitments) not in company_figures
+    region_figures = values("region", data.pudong.pk)
+    assert ("investment_total_cny", pudong_2024) not in region_figures
+    assert (
+        "investment_total",
+        key(amount_kind="commitment", currency="EUR", year=2024),
+    ) in region_figures
+    metric_services.recompute_all(rederive=True)
+    assert values("company", data.a.pk) == company_figures  # nothing left behind
+    assert values("region", data.pudong.pk) == region_figures
+
+
 def test_changed_figures_are_updated_in_place_without_index_writes(data):
     metric_services.recompute_all()
     services.investment_project_update(
