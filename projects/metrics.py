@@ -20,22 +20,25 @@ from portal.metrics import registry, sql
 from projects import investment_cells
 
 # The cells of one grain a run reads: every cell (full), the subjects' (by subject), or the
-# slices of the queued cells (pending only): `{slice}` lists a scope row's slice (from
-# `s.part`) and `{slice_match}` finds its cells, one index probe per slice (OFFSET 0 keeps the
+# slices of the queued cells (pending only; `queued_slices`, also what the tombstones of
+# converted totals are found from): `{slice}` lists a scope row's slice (from `s.part`) and
+# `{slice_match}` finds its cells, one index probe per slice (OFFSET 0 keeps the
 # planner from turning the probes into a scan of every cell). A pending run then writes the
 # per-currency figure of the queued cells only, and the converted totals of their slices.
 _CELLS = """
+queued_slices AS (
+    SELECT DISTINCT s.subject_id, {slice} FROM scope s WHERE %(pending_only)s
+),
 cells AS MATERIALIZED (
     SELECT * FROM {table} c
      WHERE NOT %(pending_only)s
        AND (%(subject_ids)s::bigint[] IS NULL OR c.{subject} = ANY(%(subject_ids)s::bigint[]))
     UNION ALL
     SELECT c.*
-      FROM (SELECT DISTINCT s.subject_id, {slice} FROM scope s) AS queued
+      FROM queued_slices AS queued
      CROSS JOIN LATERAL (
            SELECT * FROM {table} c WHERE c.{subject} = queued.subject_id AND {slice_match}
            OFFSET 0) AS c
-     WHERE %(pending_only)s
 )"""
 
 # Consumes the queue of one grain (only the in-scope subjects' entries on a subject run).
@@ -74,11 +77,7 @@ COMPANY_INVESTMENT = sql.compose(
         slice="split_part(s.part, '|', 1) AS amount_kind",
         slice_match="c.amount_kind = queued.amount_kind",
     ),
-    """,
-queued_slices AS (
-    SELECT DISTINCT s.subject_id, split_part(s.part, '|', 1) AS amount_kind
-      FROM scope s WHERE %(pending_only)s
-)
+    """
 SELECT company_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency) AS dimensions,
        amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
@@ -115,12 +114,7 @@ REGION_INVESTMENT = sql.compose(
         slice="split_part(s.part, '|', 1) AS amount_kind, split_part(s.part, '|', 2)::int AS year",
         slice_match="c.amount_kind = queued.amount_kind AND c.year = queued.year",
     ),
-    """,
-queued_slices AS (
-    SELECT DISTINCT s.subject_id, split_part(s.part, '|', 1) AS amount_kind,
-           split_part(s.part, '|', 2)::int AS year
-      FROM scope s WHERE %(pending_only)s
-)
+    """
 SELECT region_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency, 'year', year)
            AS dimensions,
