@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from portal.choices import RegionKind
-from portal.models import Authority, Metric, MetricSubjectType, Region, ReportedFigure, Source
+from portal.models import Authority, Figure, MetricSubjectType, Region, ReportedFigure, Source
 
 MAX_SEARCH_LENGTH = 200
 
@@ -126,5 +126,5 @@ class MetricFilterSet(filters.FilterSet):
     name = filters.CharFilter(max_length=80)
 
     class Meta:
-        model = Metric
+        model = Figure
         fields = ["subject_type", "subject", "name"]

@@ -394,6 +394,40 @@ class Metric(models.Model):
         return f"{subject} {self.name} {self.dimensions_key} = {self.value} {self.unit}"
 
 
+class Figure(models.Model):
+    """What readers see of the derived figures: every Metric row, with the value and lineage
+    of the investment figures read live from the cells the database triggers keep (the
+    `portal_figure` view, created by the projects app's migrations: see
+    `projects.investment_cells.FIGURES_VIEW`).
+
+    Same columns and ids as Metric; read-only. Pages, the API and the admin read this, the
+    metric families write Metric.
+    """
+
+    subject_type = models.CharField(max_length=10, choices=MetricSubjectType.choices)
+    subject_id = models.BigIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=80)
+    dimensions = models.JSONField(default=dict, blank=True)
+    dimensions_key = models.TextField()
+    value = models.DecimalField(max_digits=28, decimal_places=4)
+    unit = models.CharField(max_length=40)
+    input_version = models.BigIntegerField(default=0)
+    computed_at = models.DateTimeField(default=timezone.now)
+    inputs = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "portal_figure"
+        ordering = ["subject_type", "subject_id", "name", "dimensions_key"]
+        verbose_name = "metric"
+
+    def __str__(self) -> str:
+        subject = self.subject_type
+        if self.subject_id is not None:
+            subject = f"{subject}#{self.subject_id}"
+        return f"{subject} {self.name} {self.dimensions_key} = {self.value} {self.unit}"
+
+
 class MetricSnapshot(models.Model):
     """Append-only history: one row per subject per family run that rewrote some of its
     figures, holding each rewritten figure's new value (its value or its lineage changed).
@@ -472,6 +506,7 @@ __all__ = [
     "Citation",
     "CuratedModel",
     "ExchangeRate",
+    "Figure",
     "Metric",
     "MetricComputation",
     "MetricSnapshot",

@@ -89,7 +89,7 @@ END $$;
 
 # Applies signed project rows to both cell tables, deletes emptied cells, queues what changed.
 # Rows are upserted in key order so concurrent writers lock cells in the same order.
-APPLY_FUNCTION = compose(
+_APPLY_TEMPLATE = compose(
     """
 CREATE OR REPLACE FUNCTION projects_investment_cells_apply(deltas projects_investment_delta[])
 RETURNS void LANGUAGE plpgsql AS $fn$
@@ -114,8 +114,8 @@ BEGIN
     upserted AS (
         INSERT INTO projects_companyinvestmentcell AS c
             (company_id, amount_kind, currency, amount, amount_cny, amount_usd, projects,
-             converted_cny, converted_usd)
-        SELECT * FROM company_delta
+             converted_cny, converted_usd{lineage_columns})
+        SELECT d.*{lineage_values} FROM company_delta d
          WHERE (amount, amount_cny, amount_usd, projects, converted_cny, converted_usd)
                <> (0, 0, 0, 0, 0, 0)
          ORDER BY company_id, amount_kind, currency
@@ -125,14 +125,15 @@ BEGIN
                amount_usd = c.amount_usd + EXCLUDED.amount_usd,
                projects = c.projects + EXCLUDED.projects,
                converted_cny = c.converted_cny + EXCLUDED.converted_cny,
-               converted_usd = c.converted_usd + EXCLUDED.converted_usd
-        RETURNING c.id, c.company_id, c.amount_kind, c.currency, c.projects
+               converted_usd = c.converted_usd + EXCLUDED.converted_usd{lineage_assign}
+        RETURNING c.id, c.company_id, c.amount_kind, c.currency, c.projects,
+                  c.xmax = 0 AS inserted
     ),
     queued AS (
-        INSERT INTO projects_investmentcellchange (grain, subject_id, part)
+        INSERT INTO projects_investmentcellchange (grain, subject_id, part{queue_new_cell})
         SELECT DISTINCT 'company', company_id, """,
     company_cell_part(),
-    """ FROM upserted
+    """{new_cell_of_upserted} FROM upserted
     )
     SELECT array_agg(id) FILTER (WHERE projects = 0) INTO emptied_companies FROM upserted;
 
@@ -155,22 +156,23 @@ BEGIN
     upserted AS (
         INSERT INTO projects_regioninvestmentcell AS c
             (region_id, amount_kind, currency, year, amount, amount_cny, projects,
-             converted_cny)
-        SELECT * FROM region_delta
+             converted_cny{lineage_columns})
+        SELECT d.*{lineage_values} FROM region_delta d
          WHERE (amount, amount_cny, projects, converted_cny) <> (0, 0, 0, 0)
          ORDER BY region_id, amount_kind, currency, year
         ON CONFLICT (region_id, amount_kind, currency, year) DO UPDATE
            SET amount = c.amount + EXCLUDED.amount,
                amount_cny = c.amount_cny + EXCLUDED.amount_cny,
                projects = c.projects + EXCLUDED.projects,
-               converted_cny = c.converted_cny + EXCLUDED.converted_cny
-        RETURNING c.id, c.region_id, c.amount_kind, c.currency, c.year, c.projects
+               converted_cny = c.converted_cny + EXCLUDED.converted_cny{lineage_assign}
+        RETURNING c.id, c.region_id, c.amount_kind, c.currency, c.year, c.projects,
+                  c.xmax = 0 AS inserted
     ),
     queued AS (
-        INSERT INTO projects_investmentcellchange (grain, subject_id, part)
+        INSERT INTO projects_investmentcellchange (grain, subject_id, part{queue_new_cell})
         SELECT DISTINCT 'region', region_id, """,
     region_cell_part(),
-    """ FROM upserted
+    """{new_cell_of_upserted} FROM upserted
     )
     SELECT array_agg(id) FILTER (WHERE projects = 0) INTO emptied_regions FROM upserted;
 
@@ -246,9 +248,9 @@ CREATE OR REPLACE FUNCTION {function}() RETURNS integer LANGUAGE sql AS $fn$
          WHERE f.projects IS NULL OR c.id IS NULL OR ({values_of_c}) <> ({values_of_f})
     ),
     upserted AS (
-        INSERT INTO {table} AS c ({columns})
-        SELECT {delta_columns} FROM diff WHERE NOT gone ORDER BY {either_key}
-        ON CONFLICT ({key}) DO UPDATE SET {assign}
+        INSERT INTO {table} AS c ({columns}{lineage_columns})
+        SELECT {delta_columns}{lineage_values} FROM diff WHERE NOT gone ORDER BY {either_key}
+        ON CONFLICT ({key}) DO UPDATE SET {assign}{lineage_assign}
         RETURNING 1
     ),
     deleted AS (
@@ -257,8 +259,8 @@ CREATE OR REPLACE FUNCTION {function}() RETURNS integer LANGUAGE sql AS $fn$
         RETURNING 1
     ),
     queued AS (
-        INSERT INTO projects_investmentcellchange (grain, subject_id, part)
-        SELECT DISTINCT '{grain}', {subject}, {part} FROM diff
+        INSERT INTO projects_investmentcellchange (grain, subject_id, part{queue_new_cell})
+        SELECT DISTINCT '{grain}', {subject}, {part}{new_cell_of_rebuilt} FROM diff
         RETURNING 1
     )
     SELECT ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM deleted))::integer
@@ -311,7 +313,7 @@ def _rebuild_function(function, table, grain, key, values, fresh, part) -> str:
     return text
 
 
-COMPANY_REBUILD_FUNCTION = _rebuild_function(
+_COMPANY_REBUILD_TEMPLATE = _rebuild_function(
     "projects_company_cells_rebuild",
     "projects_companyinvestmentcell",
     "company",
@@ -326,7 +328,7 @@ COMPANY_REBUILD_FUNCTION = _rebuild_function(
     company_cell_part("either_"),
 )
 
-REGION_REBUILD_FUNCTION = _rebuild_function(
+_REGION_REBUILD_TEMPLATE = _rebuild_function(
     "projects_region_cells_rebuild",
     "projects_regioninvestmentcell",
     "region",
@@ -407,21 +409,60 @@ PROJECT_TRIGGER_NAMES = (
     "projects_investment_cells_delete",
 )
 
-INSTALL_SQL = "\n".join(
-    [
-        DAY_RATES_FUNCTION,
-        DELTA_TYPE,
-        APPLY_FUNCTION,
-        WRITE_TRIGGER_FUNCTION,
-        COMPANY_REBUILD_FUNCTION,
-        REGION_REBUILD_FUNCTION,
-        REBUILD_FUNCTION,
-        REBUILD_TRIGGER_FUNCTIONS,
-        TRIGGERS,
-        # Queues every cell: the next recompute compares each figure with its total once.
-        "SELECT projects_investment_cells_rebuild();",
-    ]
-)
+# Each cell records the newest audit-log id and the time of the write that last changed it:
+# the lineage of the investment figures read straight from the cells (FIGURES_VIEW), and the
+# queue says which cells a write created. Migrations 0004 and 0005 predate those columns and
+# install the functions without them (`lineage=False`).
+_LINEAGE = {
+    "{lineage_columns}": ", input_version, changed_at",
+    # One InitPlan per statement. The audit trigger is a row trigger, so the write's own
+    # Change rows exist when these statement triggers run.
+    "{lineage_values}": ", (SELECT coalesce(max(id), 0) FROM portal_change), now()",
+    # A queued cell the write created (every cell a rebuild corrects counts as created): only
+    # those can bring a figure that has no stored row yet.
+    "{queue_new_cell}": ", new_cell",
+    "{new_cell_of_upserted}": ", inserted",
+    "{new_cell_of_rebuilt}": ", true",
+    "{lineage_assign}": (
+        ", input_version = EXCLUDED.input_version, changed_at = EXCLUDED.changed_at"
+    ),
+}
+
+
+def _with_lineage(template: str, lineage: bool) -> str:
+    for placeholder, text in _LINEAGE.items():
+        template = template.replace(placeholder, text if lineage else "")
+    return template
+
+
+def cell_functions(*, lineage: bool = True) -> tuple[str, str, str]:
+    """The apply function and the two rebuild functions (`lineage`: set the cells' lineage)."""
+    return tuple(
+        _with_lineage(template, lineage)
+        for template in (_APPLY_TEMPLATE, _COMPANY_REBUILD_TEMPLATE, _REGION_REBUILD_TEMPLATE)
+    )
+
+
+APPLY_FUNCTION, COMPANY_REBUILD_FUNCTION, REGION_REBUILD_FUNCTION = cell_functions()
+
+
+def install_sql(*, lineage: bool = True) -> str:
+    """Everything the cells need in the database (migration 0004 installs it without lineage)."""
+    return "\n".join(
+        [
+            DAY_RATES_FUNCTION,
+            DELTA_TYPE,
+            *cell_functions(lineage=lineage)[:1],
+            WRITE_TRIGGER_FUNCTION,
+            *cell_functions(lineage=lineage)[1:],
+            REBUILD_FUNCTION,
+            REBUILD_TRIGGER_FUNCTIONS,
+            TRIGGERS,
+            # Queues every cell: the next recompute compares each figure with its total once.
+            "SELECT projects_investment_cells_rebuild();",
+        ]
+    )
+
 
 UNINSTALL_SQL = """
 DROP TRIGGER IF EXISTS projects_investment_cells_insert ON projects_investmentproject;
@@ -439,3 +480,111 @@ DROP FUNCTION IF EXISTS projects_investment_cells_apply(projects_investment_delt
 DROP TYPE IF EXISTS projects_investment_delta;
 DROP FUNCTION IF EXISTS projects_day_rates(date, date);
 """
+
+
+# The investment figures are served straight from the cells: `portal_figure` is portal_metric
+# with the value and lineage of each company or region investment figure read live from its
+# cells. The stored row gives the figure its id, its place in every index and its existence
+# (the metric families add and remove figures as cells appear and vanish, and record history);
+# only its value would otherwise be rewritten on every project edit, tens of thousands of rows
+# for a 1% change. Everything else in portal_metric is served as stored. Each expression is a
+# scalar subquery under a CASE, evaluated only for the columns a query reads (a count or an
+# id list never touches the cells). Must be recreated by any migration that alters a column it
+# reads.
+_LIVE_FIGURES = (
+    # (subject type, name, cells and their condition, value, inputs, input version, changed at)
+    (
+        "company",
+        "investment_total",
+        "projects_companyinvestmentcell c WHERE c.company_id = m.subject_id"
+        " AND c.amount_kind = m.dimensions ->> 'amount_kind'"
+        " AND c.currency = m.dimensions ->> 'currency'",
+        "c.amount",
+        "jsonb_build_object('row_count', c.projects)",
+        "c.input_version",
+        "c.changed_at",
+    ),
+    *(
+        (
+            "company",
+            f"investment_total_{currency}",
+            "projects_companyinvestmentcell c WHERE c.company_id = m.subject_id"
+            " AND c.amount_kind = m.dimensions ->> 'amount_kind'"
+            f" HAVING sum(c.converted_{currency}) > 0",
+            f"round(sum(c.amount_{currency}), 2)",
+            f"jsonb_build_object('row_count', sum(c.projects), 'unconverted_count',"
+            f" sum(c.projects - c.converted_{currency}))",
+            "max(c.input_version)",
+            "max(c.changed_at)",
+        )
+        for currency in ("cny", "usd")
+    ),
+    (
+        "region",
+        "investment_total",
+        "projects_regioninvestmentcell c WHERE c.region_id = m.subject_id"
+        " AND c.amount_kind = m.dimensions ->> 'amount_kind'"
+        " AND c.year = (m.dimensions ->> 'year')::int"
+        " AND c.currency = m.dimensions ->> 'currency'",
+        "c.amount",
+        "jsonb_build_object('row_count', c.projects)",
+        "c.input_version",
+        "c.changed_at",
+    ),
+    (
+        "region",
+        "investment_total_cny",
+        "projects_regioninvestmentcell c WHERE c.region_id = m.subject_id"
+        " AND c.amount_kind = m.dimensions ->> 'amount_kind'"
+        " AND c.year = (m.dimensions ->> 'year')::int HAVING sum(c.converted_cny) > 0",
+        "round(sum(c.amount_cny), 2)",
+        "jsonb_build_object('row_count', sum(c.projects), 'unconverted_count',"
+        " sum(c.projects - c.converted_cny))",
+        "max(c.input_version)",
+        "max(c.changed_at)",
+    ),
+)
+
+# (subject type, name) of every figure served live, for the metric families.
+LIVE_FIGURE_NAMES = tuple((subject_type, name) for subject_type, name, *_ in _LIVE_FIGURES)
+
+
+_LIVE_BRANCH = """
+             WHEN m.subject_type = '{subject_type}' AND m.name = '{name}'
+             THEN (SELECT {expression} FROM {cells})"""
+
+
+def _live(column: int, stored: str) -> str:
+    """One column of the view: the figure's live expression `column`, else the stored one."""
+    branches = "".join(
+        _LIVE_BRANCH.replace("{subject_type}", figure[0])
+        .replace("{name}", figure[1])
+        .replace("{expression}", figure[column])
+        .replace("{cells}", figure[2])
+        for figure in _LIVE_FIGURES
+    )
+    return compose("coalesce(CASE", branches, "\n             END, m.", stored, ")")
+
+
+FIGURES_VIEW = compose(
+    """
+CREATE OR REPLACE VIEW portal_figure AS
+SELECT m.id, m.subject_type, m.subject_id, m.name, m.dimensions, m.dimensions_key,
+       round(""",
+    _live(3, "value"),
+    """, 4)::numeric(28, 4) AS value,
+       m.unit,
+       """,
+    _live(5, "input_version"),
+    """ AS input_version,
+       """,
+    _live(6, "computed_at"),
+    """ AS computed_at,
+       """,
+    _live(4, "inputs"),
+    """ AS inputs
+  FROM portal_metric m;
+""",
+)
+
+DROP_FIGURES_VIEW = "DROP VIEW IF EXISTS portal_figure;"

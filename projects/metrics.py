@@ -46,7 +46,7 @@ _PENDING = """
 DELETE FROM projects_investmentcellchange q
  WHERE q.grain = '{grain}' AND (SELECT ok FROM allowed)
    AND (%(subject_ids)s::bigint[] IS NULL OR q.subject_id = ANY(%(subject_ids)s::bigint[]))
-RETURNING q.subject_id, q.part
+RETURNING q.subject_id, q.part, q.new_cell
 """
 
 # A company's total of one amount kind converted to one currency (`{currency}`: cny or usd;
@@ -246,6 +246,7 @@ registry.register_family(
             "projects_companyinvestmentcell",
         ),
         pending_sql=_PENDING.format(grain="company"),
+        live=True,
     )
 )
 registry.register_family(
@@ -270,6 +271,7 @@ registry.register_family(
             "projects_regioninvestmentcell",
         ),
         pending_sql=_PENDING.format(grain="region"),
+        live=True,
     )
 )
 registry.register_family(

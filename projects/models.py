@@ -3,6 +3,7 @@
 from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models.functions import Now
 from django.urls import reverse
 
 from companies.choices import Modality
@@ -195,6 +196,10 @@ class CompanyInvestmentCell(models.Model):
     projects = models.IntegerField()
     converted_cny = models.IntegerField()
     converted_usd = models.IntegerField()
+    # Lineage of the figures served from this cell: the newest audit-log id and the time of
+    # the write that last changed it.
+    input_version = models.BigIntegerField(db_default=0)
+    changed_at = models.DateTimeField(db_default=Now())
 
     class Meta:
         constraints = [
@@ -224,6 +229,8 @@ class RegionInvestmentCell(models.Model):
     amount_cny = models.DecimalField(max_digits=40, decimal_places=10)
     projects = models.IntegerField()
     converted_cny = models.IntegerField()
+    input_version = models.BigIntegerField(db_default=0)  # lineage, as CompanyInvestmentCell's
+    changed_at = models.DateTimeField(db_default=Now())
 
     class Meta:
         constraints = [
@@ -252,6 +259,8 @@ class InvestmentCellChange(models.Model):
     grain = models.CharField(max_length=10, choices=CellGrain.choices)
     subject_id = models.BigIntegerField()
     part = models.CharField(max_length=60)
+    # The write created the cell: a figure without a stored row may follow from it.
+    new_cell = models.BooleanField(db_default=False)
 
     class Meta:
         indexes = [models.Index(fields=["grain", "id"], name="cell_change_grain_idx")]

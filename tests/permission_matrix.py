@@ -172,7 +172,7 @@ ADMIN_MODELS: dict[str, dict[str, set[str] | dict[str, int]]] = {
     # Audit log: read-only for both (curators read history).
     "portal.change": {"curator": READ_ONLY_KINDS, "admin": READ_ONLY_KINDS},
     # Derived metrics: computed, never edited; curators read them.
-    "portal.metric": {"curator": READ_ONLY_KINDS, "admin": READ_ONLY_KINDS},
+    "portal.figure": {"curator": READ_ONLY_KINDS, "admin": READ_ONLY_KINDS},
     # Accounts: superusers only.
     "auth.user": {"curator": set(), "admin": STAFF_KINDS_ALL | {"password_change"}},
     "auth.group": {"curator": set(), "admin": STAFF_KINDS_ALL},

@@ -108,11 +108,11 @@ def _curators_group() -> Group:
     models = list(_curated_models())
     content_types = ContentType.objects.get_for_models(*models).values()
     perms = list(Permission.objects.filter(content_type__in=content_types))
-    from portal.models import Change, Metric
+    from portal.models import Change, Figure
 
     perms += list(
         Permission.objects.filter(
-            content_type__in=ContentType.objects.get_for_models(Change, Metric).values(),
+            content_type__in=ContentType.objects.get_for_models(Change, Figure).values(),
             codename__startswith="view_",
         )
     )

@@ -11,7 +11,7 @@ from portal.filtersets import (
     ReportedFigureFilterSet,
     SourceFilterSet,
 )
-from portal.models import Authority, Metric, Region, ReportedFigure, Source
+from portal.models import Authority, Figure, Region, ReportedFigure, Source
 
 METRIC_SUBJECTS = {"company": "companies", "region": "regions", "policy": "policies"}
 
@@ -117,8 +117,8 @@ reported_figures = register(
 metrics = register(
     Resource(
         name="metrics",
-        model=Metric,
-        selector=lambda: Metric.objects.all(),
+        model=Figure,
+        selector=lambda: Figure.objects.all(),
         fields=(
             "subject_type",
             "name",

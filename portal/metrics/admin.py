@@ -8,7 +8,7 @@ import logging
 from django.contrib import admin, messages
 
 from portal.metrics import tasks
-from portal.models import Metric
+from portal.models import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def recompute_metrics(modeladmin, request, queryset):
     modeladmin.message_user(request, "Recompute of all metrics queued.", messages.SUCCESS)
 
 
-@admin.register(Metric)
+@admin.register(Figure)
 class MetricAdmin(admin.ModelAdmin):
     list_display = (
         "subject_type",
@@ -40,7 +40,7 @@ class MetricAdmin(admin.ModelAdmin):
     )
     list_filter = ("subject_type", "name")
     search_fields = ("name", "dimensions_key")
-    readonly_fields = [field.name for field in Metric._meta.fields]
+    readonly_fields = [field.name for field in Figure._meta.fields]
     actions = [recompute_metrics]
     show_full_result_count = False
 

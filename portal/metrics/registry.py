@@ -51,12 +51,18 @@ class MetricFamily:
     # can change, and names each of those figures that no longer exists by a row with a NULL
     # value (a tombstone), which the run deletes by exact key.
     pending_sql: str | None = None
+    # Its figures' values are read live from the cells (the `portal_figure` view): a pending
+    # run only adds new figures, deletes vanished ones and records history; a full run
+    # rewrites the stored rows as for any family.
+    live: bool = False
 
     def __post_init__(self):
         if self.subject_type not in SUBJECT_TYPES:
             raise ValueError(f"unknown subject type {self.subject_type!r}")
         if (self.sql is None) == (self.compute is None):
             raise ValueError(f"family {self.key}: give exactly one of sql or compute")
+        if self.live and self.pending_sql is None:
+            raise ValueError(f"family {self.key}: only a keyed family is served live")
 
     @property
     def keyed(self) -> bool:

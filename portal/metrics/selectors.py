@@ -1,4 +1,5 @@
-"""Reads of derived metrics for pages, the API and tests."""
+"""Reads of derived metrics for pages, the API and tests (through `Figure`, which serves the
+investment figures live from their cells)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from django.db.models import DecimalField, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
-from portal.models import Metric, MetricSnapshot
+from portal.models import Figure, MetricSnapshot
 
 
 def metrics_for(subject_type: str, subject_id: int | None = None, name: str | None = None):
-    queryset = Metric.objects.filter(subject_type=subject_type, subject_id=subject_id)
+    queryset = Figure.objects.filter(subject_type=subject_type, subject_id=subject_id)
     return queryset.filter(name=name) if name else queryset
 
 

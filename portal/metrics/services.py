@@ -86,6 +86,7 @@ def recompute_family(
         "input_version": input_version,
         "today": today or timezone.localdate(),
         "pending_only": pending_only,
+        "live": family.live and pending_only,
     }
     if family.sql is not None:
         family_sql = family.sql

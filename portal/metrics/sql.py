@@ -32,7 +32,10 @@ refused AS (
 -- A keyed family consumes its queue of changed cells here (a refused run consumes nothing);
 -- in a pending-only run `scope` is all it rewrites.
 consumed AS ({pending_sql}),
-scope AS MATERIALIZED (SELECT DISTINCT subject_id, part FROM consumed),
+scope AS MATERIALIZED (
+    SELECT subject_id, part, bool_or(new_cell) AS new_cell FROM consumed
+     GROUP BY subject_id, part
+),
 computed AS MATERIALIZED (
     SELECT c.subject_id::bigint AS subject_id, c.name::varchar AS name,
            c.dimensions::jsonb AS dimensions, c.dimensions::jsonb::text AS dimensions_key,
@@ -87,7 +90,7 @@ upserted AS (
     SELECT %(subject_type)s, d.subject_id, d.name, d.dimensions, d.value, d.unit, d.inputs,
            version.v, now()
       FROM diff d CROSS JOIN version
-     WHERE d.name IS NOT NULL
+     WHERE d.name IS NOT NULL AND NOT %(live)s
      ORDER BY d.subject_id, d.name, d.dimensions_key
     ON CONFLICT (subject_type, subject_id, name, dimensions_key) DO UPDATE
        SET value = EXCLUDED.value, unit = EXCLUDED.unit, inputs = EXCLUDED.inputs,
@@ -96,6 +99,22 @@ upserted AS (
        AND (m.value, m.unit, m.inputs) IS DISTINCT FROM
            (EXCLUDED.value, EXCLUDED.unit, EXCLUDED.inputs)
     RETURNING m.subject_id, m.name, m.dimensions_key, m.value, m.input_version, m.computed_at
+),
+-- A pending run of a family served live (`portal_figure` reads the values from the cells)
+-- only adds the figures that are new, which only a subject with a new cell can have; the
+-- stored rows of the others are left as they are.
+created AS (
+    INSERT INTO portal_metric AS m
+        (subject_type, subject_id, name, dimensions, value, unit, inputs, input_version,
+         computed_at)
+    SELECT %(subject_type)s, d.subject_id, d.name, d.dimensions, d.value, d.unit, d.inputs,
+           version.v, now()
+      FROM diff d CROSS JOIN version
+     WHERE d.name IS NOT NULL AND %(live)s
+       AND d.subject_id IN (SELECT subject_id FROM scope WHERE new_cell)
+     ORDER BY d.subject_id, d.name, d.dimensions_key
+    ON CONFLICT (subject_type, subject_id, name, dimensions_key) DO NOTHING
+    RETURNING 1
 ),
 deleted AS (
     DELETE FROM portal_metric m
@@ -117,6 +136,10 @@ snapshots AS (
       FROM (SELECT u.subject_id, u.name, u.dimensions_key, u.value, u.input_version,
                    u.computed_at AS recorded_at
               FROM upserted u
+            UNION ALL
+            -- Served live: each figure of the queued cells, whose totals the edits changed.
+            SELECT d.subject_id, d.name, d.dimensions_key, d.value, version.v, now()
+              FROM diff d CROSS JOIN version WHERE d.name IS NOT NULL AND %(live)s
             UNION ALL
             SELECT d.subject_id, d.name, d.dimensions_key, NULL, version.v, now()
               FROM deleted d CROSS JOIN version) AS w
@@ -148,13 +171,16 @@ pruned AS (
        AND c.input_version <= (SELECT v FROM version)
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM computed WHERE value IS NOT NULL), (SELECT count(*) FROM upserted),
+SELECT (SELECT count(*) FROM computed WHERE value IS NOT NULL),
+       (SELECT count(*) FROM upserted) + (SELECT count(*) FROM created),
        (SELECT count(*) FROM deleted), (SELECT count(*) FROM snapshots),
        (SELECT v FROM version), (SELECT count(*) FROM ledger), (SELECT count(*) FROM pruned)
 """
 
 # What a family without a queue of changed cells consumes: nothing.
-NO_PENDING = "SELECT NULL::bigint AS subject_id, NULL::text AS part WHERE false"
+NO_PENDING = (
+    "SELECT NULL::bigint AS subject_id, NULL::text AS part, NULL::boolean AS new_cell WHERE false"
+)
 
 # A Python-computed family feeds its rows in as one jsonb array parameter.
 PYTHON_ROWS = """

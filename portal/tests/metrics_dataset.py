@@ -225,12 +225,13 @@ def build() -> Dataset:
 
 
 def values(subject_type: str, subject_id) -> dict:
-    """{(name, dimensions_key): value} of one subject, straight from the table."""
-    from portal.models import Metric
+    """{(name, dimensions_key): value} of one subject, as readers see it (`Figure`: the
+    investment figures' values live from their cells)."""
+    from portal.models import Figure
 
     return {
         (m.name, m.dimensions_key): m.value
-        for m in Metric.objects.filter(subject_type=subject_type, subject_id=subject_id)
+        for m in Figure.objects.filter(subject_type=subject_type, subject_id=subject_id)
     }
 
 

@@ -120,7 +120,7 @@ def test_admin_action_queues_a_full_recompute(data, client, monkeypatch):
         "portal.metrics.tasks.recompute_all_metrics.delay", lambda: queued.append(True)
     )
     client.force_login(factories.StaffUserFactory())
-    url = reverse("admin:portal_metric_changelist")
+    url = reverse("admin:portal_figure_changelist")
     assert client.get(url).status_code == 200
     response = client.post(url, {"action": "recompute_metrics", "index": 0}, follow=True)
     assert response.status_code == 200

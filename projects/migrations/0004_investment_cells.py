@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from projects.investment_cells import INSTALL_SQL, UNINSTALL_SQL
+from projects.investment_cells import UNINSTALL_SQL, install_sql
 
 
 class Migration(migrations.Migration):
@@ -62,5 +62,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('region', 'amount_kind', 'currency', 'year'), name='region_cell_unique_key')],
             },
         ),
-        migrations.RunSQL(INSTALL_SQL, UNINSTALL_SQL),
+        # The cells have no lineage columns yet (0009 adds them and reinstalls the functions).
+        migrations.RunSQL(install_sql(lineage=False), UNINSTALL_SQL),
     ]

@@ -8,11 +8,7 @@ cells or the stored figures of that slice name, so no pending change is lost.
 
 from django.db import migrations
 
-from projects.investment_cells import (
-    APPLY_FUNCTION,
-    COMPANY_REBUILD_FUNCTION,
-    REGION_REBUILD_FUNCTION,
-)
+from projects.investment_cells import cell_functions
 
 CONVERT_QUEUE = """
 WITH old AS (
@@ -53,7 +49,8 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunSQL(
-            "\n".join([APPLY_FUNCTION, COMPANY_REBUILD_FUNCTION, REGION_REBUILD_FUNCTION]),
+            # Without the lineage columns, which 0009 adds.
+            "\n".join(cell_functions(lineage=False)),
             migrations.RunSQL.noop,
         ),
         migrations.RunSQL(CONVERT_QUEUE, migrations.RunSQL.noop),

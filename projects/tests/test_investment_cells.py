@@ -11,13 +11,14 @@ from importlib import import_module
 
 import pytest
 from django.db import connection
+from django.db.models import Max
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from portal import services as portal_services
 from portal.metrics import services as metric_services
-from portal.models import Metric
+from portal.models import Change, Figure, Metric, MetricSnapshot
 from portal.tests.metrics_dataset import build, key, values
 from projects import services
 from projects.models import (
@@ -120,7 +121,7 @@ def test_a_moved_region_moves_its_totals(data):
     assert corrections() == 0
 
 
-def test_an_edit_rewrites_only_the_queued_slices(data):
+def test_an_edit_shows_at_once_and_its_run_records_only_the_queued_slices(data):
     metric_services.recompute_all()
     untouched = Metric.objects.get(
         subject_type="company", subject_id=data.b.pk, name="investment_total_usd"
@@ -128,17 +129,43 @@ def test_an_edit_rewrites_only_the_queued_slices(data):
     services.investment_project_update(
         project=data.p1, actor=None, expected_version=data.p1.version, data={"amount": "700000000"}
     )
-    results = metric_services.recompute_subjects([], tables={"projects_investmentproject"})
-    written = {result.family: result.written for result in results}
-    # Company A's CNY total (+ its converted CNY and USD) and China/Shanghai/Pudong/Zhangjiang's
-    # two capital expenditure rows for 2024.
-    assert written == {"company.investment": 3, "region.investment": 8}
-    assert values("company", data.a.pk)[
-        ("investment_total", key(amount_kind="capital_expenditure", currency="CNY"))
-    ] == Decimal("700000000")
+    edit = Change.objects.filter(table_name="projects_investmentproject").latest("id")
+    # Served from the cells: the new total and its lineage are visible before any recompute.
+    figure = Figure.objects.get(
+        subject_type="company",
+        subject_id=data.a.pk,
+        name="investment_total",
+        dimensions={"amount_kind": "capital_expenditure", "currency": "CNY"},
+    )
+    assert figure.value == Decimal("700000000")
+    assert figure.input_version == edit.pk
     assert values("region", data.china.pk)[
         ("investment_total_cny", key(amount_kind="capital_expenditure", year=2024))
     ] == Decimal("700000000")
+
+    last_history = MetricSnapshot.objects.aggregate(last=Max("id"))["last"]
+    results = metric_services.recompute_subjects([], tables={"projects_investmentproject"})
+    written = {result.family: result.written for result in results}
+    assert written == {"company.investment": 0, "region.investment": 0}  # no stored row
+    history = {
+        (snapshot.subject_type, snapshot.subject_id): snapshot.figures
+        for snapshot in MetricSnapshot.objects.filter(
+            id__gt=last_history, family__in=["company.investment", "region.investment"]
+        )
+    }
+    # Company A's CNY total (+ its converted CNY and USD) and China/Shanghai/Pudong/Zhangjiang's
+    # two capital expenditure figures for 2024: nothing else is recorded.
+    assert {subject: len(figures) for subject, figures in history.items()} == {
+        ("company", data.a.pk): 3,
+        ("region", data.china.pk): 2,
+        ("region", data.shanghai.pk): 2,
+        ("region", data.pudong.pk): 2,
+        ("region", data.zhangjiang.pk): 2,
+    }
+    cny_total = MetricSnapshot.figure_key(
+        "investment_total_cny", key(amount_kind="capital_expenditure", year=2024)
+    )
+    assert Decimal(str(history[("region", data.china.pk)][cny_total])) == Decimal("700000000")
     assert not InvestmentCellChange.objects.exists()
     assert (
         Metric.objects.get(
@@ -146,6 +173,29 @@ def test_an_edit_rewrites_only_the_queued_slices(data):
         ).computed_at
         == untouched
     )
+
+
+def test_the_view_serves_what_a_full_recompute_stores(data):
+    """Two statements compute each investment figure: the family SQL (stored by a full run)
+    and the view (read live). After a rederive they agree on every figure."""
+    services.investment_project_update(
+        project=data.p1, actor=None, expected_version=data.p1.version, data={"amount": "700000000"}
+    )
+    metric_services.recompute_all(rederive=True)
+    stored = {
+        m.pk: (m.value, m.inputs)
+        for m in Metric.objects.filter(name__startswith="investment_total").exclude(
+            subject_type="portal"
+        )
+    }
+    served = {
+        f.pk: (f.value, f.inputs)
+        for f in Figure.objects.filter(name__startswith="investment_total").exclude(
+            subject_type="portal"
+        )
+    }
+    assert len(stored) > 20
+    assert served == stored
 
 
 def test_an_incremental_run_deletes_the_figures_of_vanished_cells(data):
@@ -205,29 +255,22 @@ def test_an_incremental_run_drops_a_converted_total_when_no_converted_project_is
     assert values("region", data.pudong.pk) == region_figures
 
 
-def test_changed_figures_are_updated_in_place_without_index_writes(data):
+def test_an_edit_rewrites_no_stored_figure(data):
     metric_services.recompute_all()
     services.investment_project_update(
         project=data.p1, actor=None, expected_version=data.p1.version, data={"amount": "700000000"}
     )
-    # This transaction's row-update counters of portal_metric: (all, HOT).
-    counters = (
-        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
-        "WHERE relname = 'portal_metric'"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(counters)
-        before = cursor.fetchone() or (0, 0)
-        metric_services.recompute_subjects([], tables={"projects_investmentproject"})
-        cursor.execute(counters)
-        after = cursor.fetchone()
-        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'portal_metric'")
-        (options,) = cursor.fetchone()
-    # Each page keeps room for new row versions, so HOT holds once the table is large too.
-    assert "fillfactor=70" in options
-    updated, hot = after[0] - before[0], after[1] - before[1]
-    assert updated == 11  # the 3 company and 8 region figures of the edit
-    assert hot == updated  # fillfactor leaves room on the page: no index entries written
+
+    def stored_rows():
+        return list(
+            Metric.objects.filter(subject_type__in=["company", "region"])
+            .order_by("id")
+            .values_list("id", "value", "inputs", "computed_at")
+        )
+
+    before = stored_rows()
+    metric_services.recompute_subjects([], tables={"projects_investmentproject"})
+    assert stored_rows() == before
 
 
 def test_a_full_recompute_corrects_totals_changed_behind_the_triggers(data):
