@@ -21,11 +21,15 @@ from projects import investment_cells
 
 # The cells of one grain a run reads: every cell (full), the subjects' (by subject), or the
 # slices of the queued cells (pending only; `queued_slices`, also what the tombstones of
-# converted totals are found from): `{slice}` lists a scope row's slice (from `s.part`) and
+# converted totals are found from). `queued_cells` are the queued keys as columns (`{cell}`
+# parses `s.part`), `{slice}` lists a scope row's slice (from `s.part`) and
 # `{slice_match}` finds its cells, one index probe per slice (OFFSET 0 keeps the
 # planner from turning the probes into a scan of every cell). A pending run then writes the
 # per-currency figure of the queued cells only, and the converted totals of their slices.
 _CELLS = """
+queued_cells AS MATERIALIZED (
+    SELECT s.subject_id, {cell} FROM scope s WHERE %(pending_only)s
+),
 queued_slices AS (
     SELECT DISTINCT s.subject_id, {slice} FROM scope s WHERE %(pending_only)s
 ),
@@ -74,6 +78,7 @@ COMPANY_INVESTMENT = sql.compose(
         table="projects_companyinvestmentcell",
         subject="company_id",
         # Every currency of a queued cell's amount kind: the converted totals add them up.
+        cell="split_part(s.part, '|', 1) AS amount_kind, split_part(s.part, '|', 2) AS currency",
         slice="split_part(s.part, '|', 1) AS amount_kind",
         slice_match="c.amount_kind = queued.amount_kind",
     ),
@@ -81,22 +86,18 @@ COMPANY_INVESTMENT = sql.compose(
 SELECT company_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency) AS dimensions,
        amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
-  FROM cells
- WHERE NOT %(pending_only)s
-    OR (company_id, """,
-    investment_cells.company_cell_part(),
-    """) IN (SELECT subject_id, part FROM scope)
+  FROM cells WHERE NOT %(pending_only)s
 UNION ALL
--- A queued cell that no longer exists: its figure goes.
-SELECT gone.subject_id, 'investment_total',
-       jsonb_build_object('amount_kind', split_part(gone.part, '|', 1),
-                          'currency', split_part(gone.part, '|', 2)),
-       NULL, split_part(gone.part, '|', 2), '{}'::jsonb
-  FROM (SELECT subject_id, part FROM scope WHERE %(pending_only)s
-        EXCEPT
-        SELECT company_id, """,
-    investment_cells.company_cell_part(),
-    """ FROM cells) AS gone
+-- Each queued cell's figure, or a tombstone where the cell no longer exists (one hash join).
+SELECT q.subject_id, 'investment_total',
+       jsonb_build_object('amount_kind', q.amount_kind, 'currency', q.currency), c.amount,
+       q.currency,
+       CASE WHEN c.company_id IS NULL THEN '{}'::jsonb
+            ELSE jsonb_build_object('row_count', c.projects) END
+  FROM queued_cells q
+  LEFT JOIN cells c
+    ON c.company_id = q.subject_id AND c.amount_kind = q.amount_kind
+   AND c.currency = q.currency
 """,
     *(
         _COMPANY_CONVERTED_TOTAL.format(currency=currency, unit=currency.upper())
@@ -111,6 +112,8 @@ REGION_INVESTMENT = sql.compose(
     _CELLS.format(
         table="projects_regioninvestmentcell",
         subject="region_id",
+        cell="split_part(s.part, '|', 1) AS amount_kind, split_part(s.part, '|', 2)::int AS year,"
+        " split_part(s.part, '|', 3) AS currency",
         slice="split_part(s.part, '|', 1) AS amount_kind, split_part(s.part, '|', 2)::int AS year",
         slice_match="c.amount_kind = queued.amount_kind AND c.year = queued.year",
     ),
@@ -119,23 +122,18 @@ SELECT region_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency, 'year', year)
            AS dimensions,
        amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
-  FROM cells
- WHERE NOT %(pending_only)s
-    OR (region_id, """,
-    investment_cells.region_cell_part(),
-    """) IN (SELECT subject_id, part FROM scope)
+  FROM cells WHERE NOT %(pending_only)s
 UNION ALL
--- A queued cell that no longer exists: its figure goes.
-SELECT gone.subject_id, 'investment_total',
-       jsonb_build_object('amount_kind', split_part(gone.part, '|', 1),
-                          'currency', split_part(gone.part, '|', 3),
-                          'year', split_part(gone.part, '|', 2)::int),
-       NULL, split_part(gone.part, '|', 3), '{}'::jsonb
-  FROM (SELECT subject_id, part FROM scope WHERE %(pending_only)s
-        EXCEPT
-        SELECT region_id, """,
-    investment_cells.region_cell_part(),
-    """ FROM cells) AS gone
+-- Each queued cell's figure, or a tombstone where the cell no longer exists (one hash join).
+SELECT q.subject_id, 'investment_total',
+       jsonb_build_object('amount_kind', q.amount_kind, 'currency', q.currency, 'year', q.year),
+       c.amount, q.currency,
+       CASE WHEN c.region_id IS NULL THEN '{}'::jsonb
+            ELSE jsonb_build_object('row_count', c.projects) END
+  FROM queued_cells q
+  LEFT JOIN cells c
+    ON c.region_id = q.subject_id AND c.amount_kind = q.amount_kind AND c.year = q.year
+   AND c.currency = q.currency
 UNION ALL
 SELECT region_id, 'investment_total_cny',
        jsonb_build_object('amount_kind', amount_kind, 'year', year),
@@ -173,7 +171,8 @@ SELECT NULL::bigint, 'projects', '{}'::jsonb, total, 'projects',
                   FROM projects_regioninvestmentcell c
                   JOIN portal_region r ON r.id = c.region_id AND r.parent_id IS NULL)
                + (SELECT count(*) FROM projects_investmentproject WHERE amount IS NULL)
-               AS total) AS projects
+               AS total
+        OFFSET 0) AS projects  -- OFFSET 0: counted once, not once per use of `total`
 """
 
 # A product's stage is the most advanced regulatory milestone kind it has reached (the

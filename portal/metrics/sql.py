@@ -101,7 +101,14 @@ upserted AS (
     RETURNING m.subject_id, m.name, m.dimensions_key, m.value, m.input_version, m.computed_at
 ),
 -- A pending run of a family served live (`portal_figure` reads the values from the cells)
--- only adds the figures that are new, which only a subject with a new cell can have; the
+-- compares nothing with the stored rows, so it skips `diff`: `served` is every figure it
+-- computed, under the same guards.
+served AS (
+    SELECT c.* FROM computed c
+     WHERE %(live)s AND c.value IS NOT NULL AND (SELECT ok FROM allowed)
+       AND NOT EXISTS (SELECT 1 FROM refused r WHERE r.subject_id = c.subject_id)
+),
+-- It only adds the figures that are new, which only a subject with a new cell can have; the
 -- stored rows of the others are left as they are.
 created AS (
     INSERT INTO portal_metric AS m
@@ -109,9 +116,8 @@ created AS (
          computed_at)
     SELECT %(subject_type)s, d.subject_id, d.name, d.dimensions, d.value, d.unit, d.inputs,
            version.v, now()
-      FROM diff d CROSS JOIN version
-     WHERE d.name IS NOT NULL AND %(live)s
-       AND d.subject_id IN (SELECT subject_id FROM scope WHERE new_cell)
+      FROM served d CROSS JOIN version
+     WHERE d.subject_id IN (SELECT subject_id FROM scope WHERE new_cell)
      ORDER BY d.subject_id, d.name, d.dimensions_key
     ON CONFLICT (subject_type, subject_id, name, dimensions_key) DO NOTHING
     RETURNING 1
@@ -119,7 +125,7 @@ created AS (
 deleted AS (
     DELETE FROM portal_metric m
      USING (SELECT d.existing_id AS id, d.existing_version AS input_version
-              FROM diff d WHERE d.name IS NULL
+              FROM diff d WHERE d.name IS NULL AND NOT %(live)s
             UNION ALL
             SELECT v.id, v.input_version FROM vanished v) AS gone,
            version
@@ -139,7 +145,7 @@ snapshots AS (
             UNION ALL
             -- Served live: each figure of the queued cells, whose totals the edits changed.
             SELECT d.subject_id, d.name, d.dimensions_key, d.value, version.v, now()
-              FROM diff d CROSS JOIN version WHERE d.name IS NOT NULL AND %(live)s
+              FROM served d CROSS JOIN version
             UNION ALL
             SELECT d.subject_id, d.name, d.dimensions_key, NULL, version.v, now()
               FROM deleted d CROSS JOIN version) AS w
