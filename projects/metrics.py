@@ -22,7 +22,7 @@ from projects import investment_cells
 # The cells of one grain a run reads: every cell (full), the subjects' (by subject), or the
 # slices of the queued cells (pending only; `queued_slices`, also what the tombstones of
 # converted totals are found from). `queued_cells` are the queued keys as columns (`{cell}`
-# parses `s.part`), `{slice}` lists a scope row's slice (from `s.part`) and
+# parses `s.part`, in the cell key's column order), `{slice}` lists a scope row's slice and
 # `{slice_match}` finds its cells, one index probe per slice (OFFSET 0 keeps the
 # planner from turning the probes into a scan of every cell). A pending run then writes the
 # per-currency figure of the queued cells only, and the converted totals of their slices.
@@ -71,7 +71,10 @@ SELECT gone.subject_id, 'investment_total_{currency}',
 """
 
 # Per (company, amount kind, currency); the converted totals add up the currencies of one
-# amount kind (never two kinds).
+# amount kind (never two kinds). The queued cells are matched by a hashed IN under an OR and
+# found gone by EXCEPT: the planner cannot estimate a CTE's rows, and a join or an anti-join
+# against one may become a nested loop over every pair (tens of seconds at scale); inside an
+# OR the IN is never turned into a join, and EXCEPT always hashes.
 COMPANY_INVESTMENT = sql.compose(
     "WITH",
     _CELLS.format(
@@ -86,18 +89,17 @@ COMPANY_INVESTMENT = sql.compose(
 SELECT company_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency) AS dimensions,
        amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
-  FROM cells WHERE NOT %(pending_only)s
+  FROM cells
+ WHERE NOT %(pending_only)s
+    OR (company_id, amount_kind, currency) IN (SELECT * FROM queued_cells)
 UNION ALL
--- Each queued cell's figure, or a tombstone where the cell no longer exists (one hash join).
-SELECT q.subject_id, 'investment_total',
-       jsonb_build_object('amount_kind', q.amount_kind, 'currency', q.currency), c.amount,
-       q.currency,
-       CASE WHEN c.company_id IS NULL THEN '{}'::jsonb
-            ELSE jsonb_build_object('row_count', c.projects) END
-  FROM queued_cells q
-  LEFT JOIN cells c
-    ON c.company_id = q.subject_id AND c.amount_kind = q.amount_kind
-   AND c.currency = q.currency
+-- A queued cell that no longer exists: its figure goes.
+SELECT gone.subject_id, 'investment_total',
+       jsonb_build_object('amount_kind', gone.amount_kind, 'currency', gone.currency), NULL,
+       gone.currency, '{}'::jsonb
+  FROM (SELECT * FROM queued_cells
+        EXCEPT
+        SELECT company_id, amount_kind, currency FROM cells) AS gone
 """,
     *(
         _COMPANY_CONVERTED_TOTAL.format(currency=currency, unit=currency.upper())
@@ -122,18 +124,18 @@ SELECT region_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency, 'year', year)
            AS dimensions,
        amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
-  FROM cells WHERE NOT %(pending_only)s
+  FROM cells
+ WHERE NOT %(pending_only)s
+    OR (region_id, amount_kind, year, currency) IN (SELECT * FROM queued_cells)
 UNION ALL
--- Each queued cell's figure, or a tombstone where the cell no longer exists (one hash join).
-SELECT q.subject_id, 'investment_total',
-       jsonb_build_object('amount_kind', q.amount_kind, 'currency', q.currency, 'year', q.year),
-       c.amount, q.currency,
-       CASE WHEN c.region_id IS NULL THEN '{}'::jsonb
-            ELSE jsonb_build_object('row_count', c.projects) END
-  FROM queued_cells q
-  LEFT JOIN cells c
-    ON c.region_id = q.subject_id AND c.amount_kind = q.amount_kind AND c.year = q.year
-   AND c.currency = q.currency
+-- A queued cell that no longer exists: its figure goes.
+SELECT gone.subject_id, 'investment_total',
+       jsonb_build_object('amount_kind', gone.amount_kind, 'currency', gone.currency,
+                          'year', gone.year),
+       NULL, gone.currency, '{}'::jsonb
+  FROM (SELECT * FROM queued_cells
+        EXCEPT
+        SELECT region_id, amount_kind, year, currency FROM cells) AS gone
 UNION ALL
 SELECT region_id, 'investment_total_cny',
        jsonb_build_object('amount_kind', amount_kind, 'year', year),

@@ -117,7 +117,8 @@ created AS (
     SELECT %(subject_type)s, d.subject_id, d.name, d.dimensions, d.value, d.unit, d.inputs,
            version.v, now()
       FROM served d CROSS JOIN version
-     WHERE d.subject_id IN (SELECT subject_id FROM scope WHERE new_cell)
+     -- Under an OR the IN stays a hashed lookup, never a join the planner could nest-loop.
+     WHERE NOT %(live)s OR d.subject_id IN (SELECT subject_id FROM scope WHERE new_cell)
      ORDER BY d.subject_id, d.name, d.dimensions_key
     ON CONFLICT (subject_type, subject_id, name, dimensions_key) DO NOTHING
     RETURNING 1
