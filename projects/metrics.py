@@ -71,10 +71,8 @@ SELECT gone.subject_id, 'investment_total_{currency}',
 """
 
 # Per (company, amount kind, currency); the converted totals add up the currencies of one
-# amount kind (never two kinds). The queued cells are matched by a hashed IN under an OR and
-# found gone by EXCEPT: the planner cannot estimate a CTE's rows, and a join or an anti-join
-# against one may become a nested loop over every pair (tens of seconds at scale); inside an
-# OR the IN is never turned into a join, and EXCEPT always hashes.
+# amount kind (never two kinds). Joins against the queue hash: keyed statements run with
+# nested loops off (see sql.FAMILY_LOCK).
 COMPANY_INVESTMENT = sql.compose(
     "WITH",
     _CELLS.format(
@@ -89,17 +87,18 @@ COMPANY_INVESTMENT = sql.compose(
 SELECT company_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency) AS dimensions,
        amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
-  FROM cells
- WHERE NOT %(pending_only)s
-    OR (company_id, amount_kind, currency) IN (SELECT * FROM queued_cells)
+  FROM cells WHERE NOT %(pending_only)s
 UNION ALL
--- A queued cell that no longer exists: its figure goes.
-SELECT gone.subject_id, 'investment_total',
-       jsonb_build_object('amount_kind', gone.amount_kind, 'currency', gone.currency), NULL,
-       gone.currency, '{}'::jsonb
-  FROM (SELECT * FROM queued_cells
-        EXCEPT
-        SELECT company_id, amount_kind, currency FROM cells) AS gone
+-- Each queued cell's figure, or a tombstone where the cell no longer exists.
+SELECT q.subject_id, 'investment_total',
+       jsonb_build_object('amount_kind', q.amount_kind, 'currency', q.currency), c.amount,
+       q.currency,
+       CASE WHEN c.company_id IS NULL THEN '{}'::jsonb
+            ELSE jsonb_build_object('row_count', c.projects) END
+  FROM queued_cells q
+  LEFT JOIN cells c
+    ON c.company_id = q.subject_id AND c.amount_kind = q.amount_kind
+   AND c.currency = q.currency
 """,
     *(
         _COMPANY_CONVERTED_TOTAL.format(currency=currency, unit=currency.upper())
@@ -124,18 +123,18 @@ SELECT region_id AS subject_id, 'investment_total' AS name,
        jsonb_build_object('amount_kind', amount_kind, 'currency', currency, 'year', year)
            AS dimensions,
        amount AS value, currency AS unit, jsonb_build_object('row_count', projects) AS inputs
-  FROM cells
- WHERE NOT %(pending_only)s
-    OR (region_id, amount_kind, year, currency) IN (SELECT * FROM queued_cells)
+  FROM cells WHERE NOT %(pending_only)s
 UNION ALL
--- A queued cell that no longer exists: its figure goes.
-SELECT gone.subject_id, 'investment_total',
-       jsonb_build_object('amount_kind', gone.amount_kind, 'currency', gone.currency,
-                          'year', gone.year),
-       NULL, gone.currency, '{}'::jsonb
-  FROM (SELECT * FROM queued_cells
-        EXCEPT
-        SELECT region_id, amount_kind, year, currency FROM cells) AS gone
+-- Each queued cell's figure, or a tombstone where the cell no longer exists.
+SELECT q.subject_id, 'investment_total',
+       jsonb_build_object('amount_kind', q.amount_kind, 'currency', q.currency, 'year', q.year),
+       c.amount, q.currency,
+       CASE WHEN c.region_id IS NULL THEN '{}'::jsonb
+            ELSE jsonb_build_object('row_count', c.projects) END
+  FROM queued_cells q
+  LEFT JOIN cells c
+    ON c.region_id = q.subject_id AND c.amount_kind = q.amount_kind AND c.year = q.year
+   AND c.currency = q.currency
 UNION ALL
 SELECT region_id, 'investment_total_cny',
        jsonb_build_object('amount_kind', amount_kind, 'year', year),

@@ -97,8 +97,13 @@ def recompute_family(
     statement = sql.UPSERT_FAMILY.replace(
         "{pending_sql}", family.pending_sql or sql.NO_PENDING
     ).replace("{family_sql}", family_sql)
+    lock = {
+        "family": key,
+        "work_mem": settings.METRICS_WORK_MEM,
+        "nested_loops": "off" if family.keyed else "on",
+    }
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql.FAMILY_LOCK, {"family": key, "work_mem": settings.METRICS_WORK_MEM})
+        cursor.execute(sql.FAMILY_LOCK, lock)
         cursor.execute(statement, params)
         computed, written, deleted, snapshots, version, _recorded, _pruned = cursor.fetchone()
     return FamilyResult(key, computed, written, deleted, snapshots, version)
@@ -119,7 +124,10 @@ def recompute_all(
     """
     for key, refresh_sql in registry.refreshes().items():
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql.FAMILY_LOCK, {"family": key, "work_mem": settings.METRICS_WORK_MEM})
+            cursor.execute(
+                sql.FAMILY_LOCK,
+                {"family": key, "work_mem": settings.METRICS_WORK_MEM, "nested_loops": "on"},
+            )
             cursor.execute(refresh_sql)
             (corrected,) = cursor.fetchone()
         if corrected:

@@ -117,8 +117,7 @@ created AS (
     SELECT %(subject_type)s, d.subject_id, d.name, d.dimensions, d.value, d.unit, d.inputs,
            version.v, now()
       FROM served d CROSS JOIN version
-     -- Under an OR the IN stays a hashed lookup, never a join the planner could nest-loop.
-     WHERE NOT %(live)s OR d.subject_id IN (SELECT subject_id FROM scope WHERE new_cell)
+     WHERE d.subject_id IN (SELECT subject_id FROM scope WHERE new_cell)
      ORDER BY d.subject_id, d.name, d.dimensions_key
     ON CONFLICT (subject_type, subject_id, name, dimensions_key) DO NOTHING
     RETURNING 1
@@ -202,10 +201,15 @@ SELECT r.subject_id, r.name, r.dimensions, r.value, r.unit, r.inputs
 # Also sets, for this transaction only, work_mem (aggregates over millions of rows must hash
 # in memory, not spill to disk in batches) and hash joins for the diff: the planner cannot
 # estimate CTE row counts and otherwise sort-merges ~1M wide rows on both sides.
+# A keyed family's statement also turns nested loops off (`nested_loops`): it joins its queue
+# of changed cells, CTEs whose size the planner cannot know, and a join it nested over them
+# would compare every pair (tens of seconds for a 1% edit). Its per-row index probes (the
+# LATERAL subqueries) have no other plan and stay.
 FAMILY_LOCK = """
 SELECT pg_advisory_xact_lock(hashtext('portal.metrics'), hashtext(%(family)s)),
        set_config('work_mem', %(work_mem)s, true),
-       set_config('enable_mergejoin', 'off', true)
+       set_config('enable_mergejoin', 'off', true),
+       set_config('enable_nestloop', %(nested_loops)s, true)
 """
 
 # Dirty resolution. `{final}` is ALL_SUBJECTS (the write path) or STALE_SUBJECTS (the

@@ -6,6 +6,7 @@ kept them exact.
 """
 
 import datetime
+import json
 from decimal import Decimal
 from importlib import import_module
 
@@ -381,3 +382,72 @@ class TestCellsFollowAnySequenceOfWrites(HypothesisTestCase):
             else:
                 existing[pick % len(existing)].delete()
         assert corrections() == 0
+
+
+@pytest.mark.parametrize("family_key", ["company.investment", "region.investment"])
+def test_a_keyed_run_never_rescans_its_queue_per_row(data, family_key):
+    """The planner cannot estimate a CTE's rows; a join against the queued cells it nests, or
+    a subquery over them it runs once per row, compares every pair (a 1% edit at scale: tens
+    of seconds). The queue is only ever hashed, or drives one index probe per entry."""
+    from django.conf import settings
+
+    from portal.metrics import registry, sql
+
+    metric_services.recompute_all()
+    with connection.cursor() as cursor:
+        # Statistics of an empty queue, as after a full run: the planner then expects no
+        # queued cells whatever a burst of edits adds (how the trap was found at scale).
+        cursor.execute("ANALYZE projects_investmentcellchange")
+    services.investment_project_update(
+        project=data.p1, actor=None, expected_version=data.p1.version, data={"amount": "700000000"}
+    )
+    family = registry.family(family_key)
+    statement = sql.UPSERT_FAMILY.replace("{pending_sql}", family.pending_sql).replace(
+        "{family_sql}", family.sql
+    )
+    params = {
+        "family": family.key,
+        "subject_type": family.subject_type,
+        "names": list(family.names),
+        "subject_ids": None,
+        "input_version": None,
+        "today": datetime.date.today(),
+        "pending_only": True,
+        "live": True,
+    }
+    with connection.cursor() as cursor:
+        # The settings the run itself plans under (this test's transaction only).
+        cursor.execute(
+            sql.FAMILY_LOCK,
+            {"family": family.key, "work_mem": settings.METRICS_WORK_MEM, "nested_loops": "off"},
+        )
+        cursor.execute("EXPLAIN (FORMAT JSON) " + statement, params)
+        (plan,) = cursor.fetchone()
+    plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
+
+    def runs_once(node) -> bool:
+        return node.get("Parent Relationship") == "InitPlan" or node.get(
+            "Subplan Name", ""
+        ).startswith("hashed")
+
+    def scans(node):
+        """The CTEs a node reads each time it runs (an InitPlan or hashed SubPlan: once)."""
+        if node.get("Node Type") == "CTE Scan":
+            yield node["CTE Name"]
+        for child in node.get("Plans", []):
+            if not runs_once(child):
+                yield from scans(child)
+
+    def repeated(node):
+        """The parts of the plan run once per row of something else."""
+        children = node.get("Plans", [])
+        if node.get("Node Type") == "Nested Loop":
+            yield children[1]
+        for child in children:
+            if child.get("Parent Relationship") == "SubPlan" and not runs_once(child):
+                yield child
+            yield from repeated(child)
+
+    queue = {"scope", "queued_cells", "queued_slices", "cells"}
+    for part in repeated(plan["Plan"]):
+        assert not queue & set(scans(part)), part
